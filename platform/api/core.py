@@ -1,0 +1,83 @@
+"""The JSON API base: flask-smorest for marshmallow schemas and the OpenAPI document,
+bearer-token authentication, and the acting organisation resolved like the pages do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_smorest
+from flask import Flask, abort, g, request
+from webargs.flaskparser import FlaskParser
+
+from koepel.platform import policy
+from koepel.platform.auth import operations as ops
+from koepel.platform.models import Organisation, User
+from koepel.platform.timeutil import utcnow
+
+PREFIX = "/api/v1"
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class Parser(FlaskParser):
+    # Invalid input is a 400 with per-field messages; 422 is left for domain rules
+    # that refuse a well-formed request.
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
+
+api = flask_smorest.Api()
+
+
+def _authenticate() -> None:
+    """Runs before every API request: a bearer token or nobody; cookies are ignored, so
+    the API needs no CSRF protection."""
+    if not request.path.startswith(PREFIX + "/"):
+        return
+    g.api_user = g.api_token = None
+    if request.method in _BODY_METHODS and request.content_length:
+        if request.mimetype != "application/json":
+            abort(415, description="Stuur JSON met Content-Type: application/json.")
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return
+    found = ops.user_for_api_token(token.strip())
+    if found is None:
+        abort(401, description="Deze sleutel is ongeldig of ingetrokken.")
+    g.api_user, g.api_token = found
+    g.api_token.last_used_at = utcnow()
+
+
+def require_user() -> User:
+    user = getattr(g, "api_user", None)
+    if user is None:
+        abort(401, description="Log in met een sleutel: Authorization: Bearer <token>.")
+    return user
+
+
+def require_org(slug: str, action: str = "org.view") -> tuple[Organisation, set[str]]:
+    """The acting organisation for an API call: 404 when missing or not the user's."""
+    user = require_user()
+    found = policy.access_org(user, slug)
+    if found is None:
+        abort(404)
+    org, roles = found
+    if not policy.can(roles, action):
+        abort(403)
+    g.acting_org, g.acting_roles = org, roles
+    return org, roles
+
+
+def init_app(app: Flask) -> None:
+    api.init_app(app)
+    app.before_request(_authenticate)
+
+
+def register_blueprint(blp: ApiBlueprint, **options: Any) -> None:
+    from koepel.platform.extensions import csrf
+
+    csrf.exempt(blp)
+    api.register_blueprint(blp, **options)

@@ -1,0 +1,145 @@
+"""The ``koepel`` command: Flask's CLI with the app factory, plus operator commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy import select
+
+from koepel.platform import audit, policy
+from koepel.platform.extensions import db
+from koepel.platform.models import Organisation
+from koepel.platform.web import commit
+
+
+def _create_app() -> Flask:
+    from koepel.platform.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Koepel: contracting, bids and budgets for care cooperatives."""
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(org_group)
+    app.cli.add_command(mail_group)
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo organisations and accounts (safe to run again)."""
+    from koepel.platform import demo
+
+    if current_app.config["KOEPEL_ENV"] == "production":
+        raise click.ClickException("koepel demo weigert te draaien in productie (KOEPEL_ENV=production).")
+    created = demo.load()
+    commit()
+    click.echo(f"demo data loaded ({created} new records)")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Walk the hash chain and report the first broken link."""
+    report = audit.verify_chain(db.session)
+    if report.ok:
+        click.echo(f"audit chain intact: {report.checked} events")
+        return
+    click.echo(
+        f"audit chain BROKEN at event {report.broken_seq}: {report.reason} "
+        f"({report.checked} events before it are intact)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.pass_context
+def worker_command(ctx: click.Context, burst: bool) -> None:
+    """Run background jobs from Redis (needs REDIS_URL)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from koepel.platform import jobs
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    url = app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker is needed.")
+    jobs.worker_app = app  # forked work horses run jobs in this app (no DB connection yet)
+    connection = Redis.from_url(url)
+    queue = Queue(app.config["RQ_QUEUE"], connection=connection)
+    Worker([queue], connection=connection).work(burst=burst, with_scheduler=True)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--org", "org_slug", required=True, help="Slug of the organisation.")
+@click.option("--role", required=True, help="Role in that organisation.")
+@click.option("--name", "display_name", default="", help="Display name (default: e-mail).")
+@with_appcontext
+def create_user_command(email: str, password: str, org_slug: str, role: str, display_name: str) -> None:
+    """Create the user if new and grant the role."""
+    from koepel.platform.auth import operations as ops
+
+    org = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+    if org is None:
+        raise click.ClickException(f"unknown organisation {org_slug!r} (see: koepel org list)")
+    if role not in policy.roles_for_kind(org.kind):
+        roles = ", ".join(policy.roles_for_kind(org.kind))
+        raise click.ClickException(f"a {org.kind.value} has the roles: {roles}")
+    try:
+        user = ops.find_user(email)
+        if user is None:
+            user = ops.create_user(actor=None, email=email, display_name=display_name, password=password)
+            click.echo(f"created user {user.email}")
+        ops.grant_role(actor=None, user=user, org=org, role=role)
+    except ops.OperationError as exc:
+        raise click.ClickException(str(exc)) from None
+    commit()
+    click.echo(f"{user.email} is {role} at {org.slug}")
+
+
+@click.group("org")
+def org_group() -> None:
+    """Organisations."""
+
+
+@org_group.command("list")
+@with_appcontext
+def org_list() -> None:
+    """One organisation a line: slug, kind, name (tab-separated)."""
+    for org in db.session.scalars(select(Organisation).order_by(Organisation.slug)):
+        click.echo(f"{org.slug}\t{org.kind.value}\t{org.name}")
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """The e-mail outbox."""
+
+
+@mail_group.command("send-pending")
+@with_appcontext
+def mail_send_pending() -> None:
+    """Send every message still waiting in the outbox (after an outage)."""
+    from koepel.platform.mail import send_pending
+
+    click.echo(f"sent {send_pending()} messages")

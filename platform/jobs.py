@@ -1,0 +1,214 @@
+"""Background jobs: inline after the commit by default, on RQ when REDIS_URL is set.
+
+A job is a plain function registered by name with ``@job("name")``; it receives a
+``JobContext`` and keyword arguments that are JSON-safe. Enqueueing writes a ``JobRun``
+row in the caller's transaction and the job is handed to the runner only *after* that
+transaction commits (``dispatch_pending``), so a job never sees data that was rolled back.
+A run carries the tenant it acts for and the runner re-establishes that scope; a run with
+a ``key`` is created once (enqueueing it again returns the existing run) and a finished
+run is never executed again, so retries are safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from koepel.platform.extensions import db
+from koepel.platform.models import JobRun
+from koepel.platform.tenancy import acting_for, cross_tenant
+from koepel.platform.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+JobFunction = Callable[..., Any]
+_REGISTRY: dict[str, JobFunction] = {}
+_PENDING = "koepel_pending_jobs"
+MAX_ATTEMPTS = 4
+
+
+def job(name: str) -> Callable[[JobFunction], JobFunction]:
+    def register(fn: JobFunction) -> JobFunction:
+        if _REGISTRY.get(name, fn) is not fn:
+            raise ValueError(f"job {name} is registered twice")
+        _REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def registered_jobs() -> dict[str, JobFunction]:
+    return dict(_REGISTRY)
+
+
+@dataclass
+class JobContext:
+    run: JobRun
+    rq_job: Any = None  # the RQ job when running on a worker
+
+    @property
+    def tenant_id(self) -> int | None:
+        return self.run.tenant_id
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        """Report progress. On RQ it goes to ``job.meta`` (Redis), readable while the job's
+        own transaction is still open; inline, nobody can poll mid-request anyway."""
+        self.run.progress, self.run.total, self.run.message = done, total, message[:300]
+        if self.rq_job is not None:
+            self.rq_job.meta.update(progress=done, total=total, message=message)
+            self.rq_job.save_meta()
+
+
+def enqueue(
+    name: str,
+    *,
+    tenant_id: int | None,
+    kwargs: dict[str, Any] | None = None,
+    key: str | None = None,
+    created_by_id: int | None = None,
+) -> JobRun:
+    """Record a run in the current transaction; it starts after the commit."""
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown job {name}")
+    with cross_tenant("job bookkeeping"):
+        if key is not None:
+            existing = db.session.scalar(select(JobRun).where(JobRun.key == key))
+            if existing is not None:
+                return existing
+        run = JobRun(
+            id=str(uuid.uuid4()),
+            name=name,
+            key=key,
+            kwargs=kwargs or {},
+            tenant_id=tenant_id,
+            created_by_id=created_by_id,
+        )
+        db.session.add(run)
+        db.session.flush()
+    db.session.info.setdefault(_PENDING, []).append(run.id)
+    return run
+
+
+# Any rollback (also of a savepoint-joined session in tests) drops what was queued in it.
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, _previous_transaction) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def dispatch_pending(session: Session | None = None) -> None:
+    """Hand the runs enqueued in the just-committed transaction to the runner."""
+    session = session or db.session()
+    run_ids = session.info.pop(_PENDING, [])
+    if not run_ids:
+        return
+    queue = _queue()
+    for run_id in run_ids:
+        if queue is None:
+            execute(run_id)
+        else:
+            from rq import Retry
+
+            queue.enqueue_call(
+                execute,
+                args=(run_id,),
+                job_id=run_id,
+                retry=Retry(max=MAX_ATTEMPTS - 1, interval=[2, 10, 60]),
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+            )
+
+
+def _queue():
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(current_app.config["RQ_QUEUE"], connection=Redis.from_url(url))
+
+
+def rq_progress(run: JobRun) -> dict[str, Any] | None:
+    """Live progress of a run that is on RQ right now, from ``job.meta``."""
+    queue = _queue()
+    if queue is None or run.status not in ("queued", "running"):
+        return None
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        meta = Job.fetch(run.id, connection=queue.connection).get_meta(refresh=True)
+    except NoSuchJobError:
+        return None
+    return meta or None
+
+
+# The app a worker process runs jobs in; set by ``koepel worker`` before forking.
+worker_app: Flask | None = None
+
+
+def execute(run_id: str) -> str:
+    """Run one job. The entry point for RQ and for the inline runner alike."""
+    if has_app_context():
+        return _execute(run_id)
+    app = worker_app
+    if app is None:
+        from koepel.platform.app import create_app
+
+        app = create_app()
+    with app.app_context():
+        try:
+            return _execute(run_id)
+        finally:
+            db.session.remove()
+
+
+def _execute(run_id: str) -> str:
+    with cross_tenant("job runner loads its run"):
+        run = db.session.get(JobRun, run_id)
+        if run is None:
+            raise LookupError(f"no job run {run_id}")
+        if run.status == "done":
+            return "done"  # a retry or duplicate delivery of a finished run
+        run.status, run.attempts = "running", run.attempts + 1
+        db.session.commit()
+    fn = _REGISTRY[run.name]
+    rq_job = _current_rq_job()
+    ctx = JobContext(run, rq_job)
+    scope = acting_for(run.tenant_id) if run.tenant_id is not None else nullcontext()
+    try:
+        with scope:
+            fn(ctx, **run.kwargs)
+            run.status, run.finished_at = "done", utcnow()
+            db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        with cross_tenant("job runner records a failure"):
+            run = db.session.get(JobRun, run_id)
+            final = rq_job is None or run.attempts >= MAX_ATTEMPTS
+            run.status = "failed" if final else "queued"
+            run.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            db.session.commit()
+        log.exception("job %s (%s) failed on attempt %s", run.name, run_id, run.attempts)
+        if rq_job is not None:
+            raise  # RQ retries it
+        return "failed"
+    dispatch_pending()  # jobs the job itself enqueued
+    return "done"
+
+
+def _current_rq_job():
+    try:
+        from rq import get_current_job
+    except ImportError:  # pragma: no cover
+        return None
+    return get_current_job()

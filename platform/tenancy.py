@@ -1,0 +1,139 @@
+"""Tenancy: every query on a tenant-owned table is scoped to the acting organisation.
+
+A *scope* is held in a context variable for the duration of a request, job or command:
+
+- ``acting_for(tenant_id)``: ORM queries on ``TenantOwned`` models get
+  ``tenant_id = :tenant`` added (``with_loader_criteria``), so a forgotten filter cannot
+  leak; new rows get the tenant filled in, and writing another tenant's row fails.
+- ``cross_tenant(reason)``: no criteria. Only the access-policy module and platform
+  plumbing (audit chain, job runner, CLI) open it, always with a reason that names why.
+- no scope at all: touching a tenant-owned table raises ``TenancyError``. Failing loudly
+  beats returning everybody's rows.
+
+Core statements on ``Table`` objects are not ORM statements and are not scoped; domain
+code uses the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, event
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    with_loader_criteria,
+)
+
+
+class TenancyError(RuntimeError):
+    """Tenant-owned data was touched outside a scope, or across tenants."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    tenant_id: int | None
+    reason: str | None = None  # set for cross-tenant scopes
+
+    @property
+    def is_cross_tenant(self) -> bool:
+        return self.tenant_id is None
+
+
+_scope: ContextVar[Scope | None] = ContextVar("koepel_tenancy_scope", default=None)
+
+
+@contextmanager
+def acting_for(tenant_id: int) -> Iterator[Scope]:
+    if not isinstance(tenant_id, int):
+        raise TenancyError("acting_for needs an organisation id")
+    scope = Scope(tenant_id)
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+@contextmanager
+def cross_tenant(reason: str) -> Iterator[Scope]:
+    if not reason:
+        raise TenancyError("a cross-tenant scope must say why")
+    scope = Scope(None, reason)
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def current_scope() -> Scope | None:
+    return _scope.get()
+
+
+def current_tenant_id() -> int | None:
+    scope = _scope.get()
+    return scope.tenant_id if scope else None
+
+
+class TenantOwned:
+    """Mixin for every table a tenant owns. ``tenant_id`` leads the table's indexes."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr takes the class
+        return mapped_column(
+            ForeignKey("organisation.id", ondelete="RESTRICT"), index=True, nullable=False
+        )
+
+
+def _touches_tenant_data(state: ORMExecuteState) -> bool:
+    return any(issubclass(m.class_, TenantOwned) for m in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if not _touches_tenant_data(state):
+        return
+    scope = _scope.get()
+    if scope is None:
+        raise TenancyError("tenant-owned data queried outside a tenancy scope")
+    if scope.is_cross_tenant:
+        return
+    tenant_id = scope.tenant_id
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantOwned,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_writes(session: Session, _context, _instances) -> None:
+    owned = [o for o in session.new if isinstance(o, TenantOwned)]
+    changed = [o for o in (*session.dirty, *session.deleted) if isinstance(o, TenantOwned)]
+    if not owned and not changed:
+        return
+    scope = _scope.get()
+    if scope is None:
+        raise TenancyError("tenant-owned data written outside a tenancy scope")
+    for obj in owned:
+        if obj.tenant_id is None:
+            if not scope.is_cross_tenant:
+                obj.tenant_id = scope.tenant_id
+            elif not type(obj).__table__.c.tenant_id.nullable:
+                raise TenancyError(f"{type(obj).__name__} needs an explicit tenant_id here")
+    if scope.is_cross_tenant:
+        return
+    for obj in (*owned, *changed):
+        if obj.tenant_id != scope.tenant_id:
+            raise TenancyError(f"{type(obj).__name__} belongs to another tenant")
