@@ -9,14 +9,13 @@ from typing import Any
 
 from flask import Flask, g
 from flask_login import current_user
-from sqlalchemy import select
-from werkzeug.middleware.proxy_fix import ProxyFix
-
 from koepel.platform import config, errors, i18n, policy, security
+from koepel.platform.auth import passwords
 from koepel.platform.db import tune_sqlite
 from koepel.platform.extensions import babel, csrf, db, login_manager, migrate
 from koepel.platform.models import User
-
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 # platform/, templates/ and migrations/ sit side by side both in the repository (editable
 # install) and under site-packages/koepel/ (wheel), so paths relative to this file hold.
@@ -42,12 +41,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    passwords.configure(app.config["ARGON2_PARAMETERS"])
     db.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine)
     # Batch mode lets Alembic alter SQLite tables (it rebuilds them); a no-op on PostgreSQL.
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
-                     compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     _init_login(app)
@@ -110,7 +111,7 @@ def _template_context() -> dict[str, Any]:
 class _OrgChoice:
     """What templates need of an organisation for the header (no lazy loads)."""
 
-    __slots__ = ("slug", "name", "kind", "kind_label")
+    __slots__ = ("kind", "kind_label", "name", "slug")
 
     def __init__(self, org) -> None:
         self.slug, self.name, self.kind = org.slug, org.name, org.kind

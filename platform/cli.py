@@ -7,12 +7,11 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
-from sqlalchemy import select
-
 from koepel.platform import audit, policy
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation
 from koepel.platform.web import commit
+from sqlalchemy import select
 
 
 def _create_app() -> Flask:
@@ -42,7 +41,9 @@ def demo_command() -> None:
     from koepel.platform import demo
 
     if current_app.config["KOEPEL_ENV"] == "production":
-        raise click.ClickException("koepel demo weigert te draaien in productie (KOEPEL_ENV=production).")
+        raise click.ClickException(
+            "koepel demo weigert te draaien in productie (KOEPEL_ENV=production)."
+        )
     created = demo.load()
     commit()
     click.echo(f"demo data loaded ({created} new records)")
@@ -74,10 +75,9 @@ def audit_verify() -> None:
 @click.pass_context
 def worker_command(ctx: click.Context, burst: bool) -> None:
     """Run background jobs from Redis (needs REDIS_URL)."""
+    from koepel.platform import jobs
     from redis import Redis
     from rq import Queue, Worker
-
-    from koepel.platform import jobs
 
     app = ctx.ensure_object(ScriptInfo).load_app()
     url = app.config.get("REDIS_URL")
@@ -96,7 +96,9 @@ def worker_command(ctx: click.Context, burst: bool) -> None:
 @click.option("--role", required=True, help="Role in that organisation.")
 @click.option("--name", "display_name", default="", help="Display name (default: e-mail).")
 @with_appcontext
-def create_user_command(email: str, password: str, org_slug: str, role: str, display_name: str) -> None:
+def create_user_command(
+    email: str, password: str, org_slug: str, role: str, display_name: str
+) -> None:
     """Create the user if new and grant the role."""
     from koepel.platform.auth import operations as ops
 
@@ -109,7 +111,9 @@ def create_user_command(email: str, password: str, org_slug: str, role: str, dis
     try:
         user = ops.find_user(email)
         if user is None:
-            user = ops.create_user(actor=None, email=email, display_name=display_name, password=password)
+            user = ops.create_user(
+                actor=None, email=email, display_name=display_name, password=password
+            )
             click.echo(f"created user {user.email}")
         ops.grant_role(actor=None, user=user, org=org, role=role)
     except ops.OperationError as exc:

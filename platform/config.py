@@ -78,6 +78,7 @@ def load(instance: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # slow typists must not lose a long form
         "PROXY_FIX": os.environ.get("PROXY_FIX", "0") == "1",
         # Accounts
+        "ARGON2_PARAMETERS": None,  # argon2-cffi's defaults (RFC 9106)
         "LOGIN_THROTTLE_ATTEMPTS": 5,
         "LOGIN_THROTTLE_WINDOW": timedelta(minutes=15),
         "RESET_TOKEN_MAX_AGE": 2 * 3600,
@@ -94,9 +95,7 @@ def load(instance: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
-            "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
-            },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}],
         },
         "DEV_PAGES": not production,  # the development mail viewer

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from koepel.platform.auth import operations as ops
 from koepel.platform.extensions import db
-from koepel.platform.models import Affiliation, AffiliationKind, OrgKind, Organisation
+from koepel.platform.models import Affiliation, AffiliationKind, Organisation, OrgKind
+from sqlalchemy import select
 
 DEMO_PASSWORD = "koepel-demo-2026"
 DEMO_DOMAIN = "demo.koepel.nl"
@@ -90,15 +89,19 @@ def load() -> int:
             )
         )
         if exists is None:
-            db.session.add(Affiliation(kind=kind, parent_id=orgs[parent].id,
-                                       child_id=orgs[child].id, start_date=start))
+            db.session.add(
+                Affiliation(
+                    kind=kind, parent_id=orgs[parent].id, child_id=orgs[child].id, start_date=start
+                )
+            )
             created += 1
 
     for local, name, slug, role in USERS:
         user = ops.find_user(demo_email(local))
         if user is None:
-            user = ops.create_user(actor=None, email=demo_email(local), display_name=name,
-                                   password=DEMO_PASSWORD)
+            user = ops.create_user(
+                actor=None, email=demo_email(local), display_name=name, password=DEMO_PASSWORD
+            )
             created += 1
         ops.grant_role(actor=None, user=user, org=orgs[slug], role=role)
     db.session.flush()

@@ -17,14 +17,19 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 
 PAGE_TEXT = {
-    400: ("Verzoek niet begrepen", "Er ging iets mis met wat er werd verstuurd. Probeer het opnieuw."),
+    400: (
+        "Verzoek niet begrepen",
+        "Er ging iets mis met wat er werd verstuurd. Probeer het opnieuw.",
+    ),
     403: ("Geen toegang", "U heeft geen rechten voor deze pagina."),
     404: ("Pagina niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
     405: ("Niet toegestaan", "Deze actie kan hier niet."),
     413: ("Te groot", "Wat u stuurde is te groot. Probeer een kleiner bestand."),
     429: ("Even wachten", "Er kwamen te veel verzoeken. Wacht even en probeer het opnieuw."),
-    500: ("Er ging iets mis", "Er ging bij ons iets mis. Uw gegevens zijn niet gewijzigd. "
-          "Probeer het later opnieuw."),
+    500: (
+        "Er ging iets mis",
+        "Er ging bij ons iets mis. Uw gegevens zijn niet gewijzigd. Probeer het later opnieuw.",
+    ),
 }
 
 
@@ -67,7 +72,9 @@ def _api_error(error: HTTPException) -> Response:
 
 def _page_error(status: int) -> tuple[str, int]:
     title, message = PAGE_TEXT.get(status, PAGE_TEXT[400 if status < 500 else 500])
-    return render_template("errors/error.html", code=status, title=_(title), message=_(message)), status
+    return render_template(
+        "errors/error.html", code=status, title=_(title), message=_(message)
+    ), status
 
 
 def handle_http_exception(error: HTTPException) -> Any:

@@ -9,7 +9,6 @@ from decimal import Decimal
 from flask import Flask, current_app, session
 from flask_babel import get_locale
 from flask_login import current_user
-
 from koepel.platform import money, timeutil
 
 

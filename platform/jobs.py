@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
-
 from koepel.platform.extensions import db
 from koepel.platform.models import JobRun
 from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +51,19 @@ def registered_jobs() -> dict[str, JobFunction]:
 
 @dataclass
 class JobContext:
-    run: JobRun
+    run_id: str
+    tenant_id: int | None
     rq_job: Any = None  # the RQ job when running on a worker
-
-    @property
-    def tenant_id(self) -> int | None:
-        return self.run.tenant_id
+    done: int = 0
+    total: int = 0
+    message: str = ""
 
     def progress(self, done: int, total: int, message: str = "") -> None:
-        """Report progress. On RQ it goes to ``job.meta`` (Redis), readable while the job's
-        own transaction is still open; inline, nobody can poll mid-request anyway."""
-        self.run.progress, self.run.total, self.run.message = done, total, message[:300]
+        """Report progress. On RQ it goes to ``job.meta`` in Redis, readable while the
+        job's own transaction is still open; the run row gets the final figures."""
+        self.done, self.total, self.message = done, total, message[:300]
         if self.rq_job is not None:
-            self.rq_job.meta.update(progress=done, total=total, message=message)
+            self.rq_job.meta.update(progress=done, total=total, message=self.message)
             self.rq_job.save_meta()
 
 
@@ -180,30 +179,42 @@ def _execute(run_id: str) -> str:
         if run.status == "done":
             return "done"  # a retry or duplicate delivery of a finished run
         run.status, run.attempts = "running", run.attempts + 1
+        name, kwargs, tenant_id = run.name, dict(run.kwargs), run.tenant_id
         db.session.commit()
-    fn = _REGISTRY[run.name]
-    rq_job = _current_rq_job()
-    ctx = JobContext(run, rq_job)
-    scope = acting_for(run.tenant_id) if run.tenant_id is not None else nullcontext()
+    ctx = JobContext(run_id, tenant_id, _current_rq_job())
+    scope = acting_for(tenant_id) if tenant_id is not None else nullcontext()
     try:
         with scope:
-            fn(ctx, **run.kwargs)
-            run.status, run.finished_at = "done", utcnow()
-            db.session.commit()
+            _REGISTRY[name](ctx, **kwargs)
+            db.session.flush()  # the job's own writes pass the tenancy guard in its scope
+        _finish(run_id, ctx, "done")
     except Exception as exc:
         db.session.rollback()
-        with cross_tenant("job runner records a failure"):
-            run = db.session.get(JobRun, run_id)
-            final = rq_job is None or run.attempts >= MAX_ATTEMPTS
-            run.status = "failed" if final else "queued"
-            run.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
-            db.session.commit()
-        log.exception("job %s (%s) failed on attempt %s", run.name, run_id, run.attempts)
-        if rq_job is not None:
+        final = ctx.rq_job is None or _attempts(run_id) >= MAX_ATTEMPTS
+        error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+        _finish(run_id, ctx, "failed" if final else "queued", error)
+        log.exception("job %s (%s) failed", name, run_id)
+        if ctx.rq_job is not None:
             raise  # RQ retries it
         return "failed"
     dispatch_pending()  # jobs the job itself enqueued
     return "done"
+
+
+def _attempts(run_id: str) -> int:
+    with cross_tenant("job runner reads its attempts"):
+        return db.session.get(JobRun, run_id).attempts
+
+
+def _finish(run_id: str, ctx: JobContext, status: str, error: str | None = None) -> None:
+    """Record the outcome; for success in the same transaction as the job's work."""
+    with cross_tenant("job runner records the outcome"):
+        run = db.session.get(JobRun, run_id)
+        run.status, run.error = status, error
+        run.progress, run.total, run.message = ctx.done, ctx.total, ctx.message
+        if status in ("done", "failed"):
+            run.finished_at = utcnow()
+        db.session.commit()
 
 
 def _current_rq_job():

@@ -18,12 +18,11 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
-
 from koepel.platform.extensions import db
 from koepel.platform.jobs import JobContext, enqueue, job
 from koepel.platform.models import OutboxMessage
 from koepel.platform.timeutil import utcnow
+from sqlalchemy import select
 
 
 def queue_email(*, to: str, subject: str, body: str, tenant_id: int | None = None) -> OutboxMessage:
@@ -97,7 +96,7 @@ def send_pending() -> int:
     sent = 0
     for outbox_id in ids:
         try:
-            send_outbox_message(JobContext(run=None), outbox_id)  # type: ignore[arg-type]
+            send_outbox_message(JobContext(run_id="", tenant_id=None), outbox_id)
             db.session.commit()
             sent += 1
         except Exception:

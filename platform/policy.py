@@ -15,19 +15,18 @@ from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-
 from koepel.platform.extensions import db
 from koepel.platform.models import (
     Affiliation,
     AffiliationKind,
     Invitation,
+    Organisation,
     OrgKind,
     OrgRole,
-    Organisation,
     User,
 )
 from koepel.platform.tenancy import cross_tenant
+from sqlalchemy import select
 
 # -- Roles per kind of organisation -------------------------------------------------------
 ROLES: dict[OrgKind, tuple[str, ...]] = {
@@ -151,9 +150,7 @@ def current_umbrellas_of(org: Organisation, on: date) -> list[Organisation]:
     """A cooperative sees which umbrellas it belongs to."""
     stmt = (
         select(Affiliation)
-        .where(
-            Affiliation.kind == AffiliationKind.UMBRELLA_MEMBER, Affiliation.child_id == org.id
-        )
+        .where(Affiliation.kind == AffiliationKind.UMBRELLA_MEMBER, Affiliation.child_id == org.id)
         .options(db.joinedload(Affiliation.parent))
     )
     return [a.parent for a in db.session.scalars(stmt) if a.is_current(on)]

@@ -86,7 +86,7 @@ class TenantOwned:
     """Mixin for every table a tenant owns. ``tenant_id`` leads the table's indexes."""
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr takes the class
+    def tenant_id(cls) -> Mapped[int]:
         return mapped_column(
             ForeignKey("organisation.id", ondelete="RESTRICT"), index=True, nullable=False
         )

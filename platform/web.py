@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from flask import abort, g, redirect, request, url_for
 from flask.views import MethodView
 from flask_login import current_user
-
 from koepel.platform import policy
 from koepel.platform.extensions import db
 from koepel.platform.jobs import dispatch_pending

@@ -19,12 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import servers
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event
 from sqlalchemy.orm import scoped_session, sessionmaker
-
-import servers
 
 BACKEND = os.environ.get("KOEPEL_TEST_DB", "sqlite")
 REQUIRE_SERVERS = os.environ.get("KOEPEL_REQUIRE_SERVERS") == "1"
@@ -105,6 +104,8 @@ def app(request, database_url, tmp_path_factory):
             "RQ_QUEUE": f"koepel-test-{os.getpid()}",
             "MAIL_FOLDER": str(instance / "mail"),
             "SERVER_NAME": "koepel.test",
+            # Cheap hashing keeps the suite fast; production uses argon2's defaults.
+            "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         }
     )
     app.test_client_class = IsolatedClient
@@ -186,13 +187,15 @@ _seq = itertools.count(1)
 
 @pytest.fixture
 def make_org(db):
-    from koepel.platform.models import OrgKind, Organisation
+    from koepel.platform.models import Organisation, OrgKind
 
-    def make(kind: OrgKind | str = OrgKind.COOPERATIVE, slug: str | None = None,
-             name: str | None = None) -> Organisation:
+    def make(
+        kind: OrgKind | str = OrgKind.COOPERATIVE, slug: str | None = None, name: str | None = None
+    ) -> Organisation:
         n = next(_seq)
-        org = Organisation(kind=OrgKind(kind), slug=slug or f"org-{n}",
-                           name=name or f"Organisatie {n}")
+        org = Organisation(
+            kind=OrgKind(kind), slug=slug or f"org-{n}", name=name or f"Organisatie {n}"
+        )
         db.session.add(org)
         db.session.flush()
         return org
@@ -204,11 +207,20 @@ def make_org(db):
 def make_user(db):
     from koepel.platform.auth import operations as ops
 
-    def make(org=None, role: str | None = None, email: str | None = None,
-             password: str = PASSWORD, name: str | None = None):
+    def make(
+        org=None,
+        role: str | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+        name: str | None = None,
+    ):
         n = next(_seq)
-        user = ops.create_user(actor=None, email=email or f"user{n}@example.org",
-                               display_name=name or f"Gebruiker {n}", password=password)
+        user = ops.create_user(
+            actor=None,
+            email=email or f"user{n}@example.org",
+            display_name=name or f"Gebruiker {n}",
+            password=password,
+        )
         if org is not None:
             ops.grant_role(actor=None, user=user, org=org, role=role or _default_role(org))
         db.session.flush()
@@ -223,8 +235,10 @@ def _default_role(org) -> str:
     return policy.roles_for_kind(org.kind)[0]
 
 
-_CSRF = re.compile(r'name="(?:[\w-]*-)?csrf_token" type="hidden" value="([^"]+)"|'
-                   r'name="(?:[\w-]*-)?csrf_token" value="([^"]+)"')
+_CSRF = re.compile(
+    r'name="(?:[\w-]*-)?csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="(?:[\w-]*-)?csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_from(html: str) -> str:
@@ -246,8 +260,9 @@ def csrf(client):
 @pytest.fixture
 def login(client, csrf):
     def do(user, password: str = PASSWORD):
-        response = client.post("/login", data={"email": user.email, "password": password,
-                                                "csrf_token": csrf()})
+        response = client.post(
+            "/login", data={"email": user.email, "password": password, "csrf_token": csrf()}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
 
@@ -282,7 +297,9 @@ def mailbox(app):
         from email import policy as email_policy
         from email.parser import BytesParser
 
-        return [BytesParser(policy=email_policy.default).parsebytes(p.read_bytes())
-                for p in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime)]
+        return [
+            BytesParser(policy=email_policy.default).parsebytes(p.read_bytes())
+            for p in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime)
+        ]
 
     return read

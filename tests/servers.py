@@ -92,9 +92,7 @@ def find_pg_bin_dir() -> Path | None:
         # Resolve symlinks (e.g. /usr/local/bin/initdb) so createdb/pg_ctl come
         # from the same installation, not from Debian's pg_wrapper in /usr/bin.
         candidates.append(os.path.dirname(os.path.realpath(on_path)))
-    candidates += sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=_pg_version_key, reverse=True
-    )
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_pg_version_key, reverse=True)
     for d in candidates:
         if all(os.access(os.path.join(d, b), os.X_OK) for b in ("initdb", "pg_ctl")):
             return Path(d)
@@ -154,7 +152,10 @@ class PostgresServer:
             import psycopg  # only needed on installs without client binaries
 
             with psycopg.connect(
-                host="127.0.0.1", port=self.port, user=PG_USER, dbname="postgres",
+                host="127.0.0.1",
+                port=self.port,
+                user=PG_USER,
+                dbname="postgres",
                 autocommit=True,
             ) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
@@ -208,8 +209,15 @@ def _initdb(server: PostgresServer) -> None:
     # without that locale. initdb removes the data dir itself on failure.
     for locale in ("C.UTF-8", "C"):
         cmd = server._prefix + [
-            str(server.bin_dir / "initdb"), "-D", str(server.data_dir), "-A", "trust",
-            "-U", PG_USER, "--encoding=UTF8", f"--locale={locale}",
+            str(server.bin_dir / "initdb"),
+            "-D",
+            str(server.data_dir),
+            "-A",
+            "trust",
+            "-U",
+            PG_USER,
+            "--encoding=UTF8",
+            f"--locale={locale}",
         ]
         r = _run(cmd, cwd=server.base, timeout=120)
         if r.returncode == 0:
@@ -226,8 +234,17 @@ def _pg_start(server: PostgresServer, attempts: int = 3) -> None:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         cmd = server._prefix + [
-            str(server.bin_dir / "pg_ctl"), "-D", str(server.data_dir),
-            "-l", str(server.log_path), "-w", "-t", "60", "-o", opts, "start",
+            str(server.bin_dir / "pg_ctl"),
+            "-D",
+            str(server.data_dir),
+            "-l",
+            str(server.log_path),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            opts,
+            "start",
         ]
         r = _run(cmd, cwd=server.base, timeout=90)
         if r.returncode == 0:
@@ -253,7 +270,7 @@ def _redis_command(port: int, command: bytes, timeout: float = 1.0) -> bytes:
         s.sendall(command + b"\r\n")
         try:
             return s.recv(64)
-        except (socket.timeout, ConnectionResetError):
+        except (TimeoutError, ConnectionResetError):
             return b""
 
 
@@ -335,10 +352,23 @@ def start_redis(timeout: float = 10.0, attempts: int = 3) -> RedisServer | None:
 
 def _redis_launch(exe: str, server: RedisServer) -> None:
     cmd = [
-        exe, "--port", str(server.port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--daemonize", "yes",
-        "--pidfile", str(server.pidfile), "--dir", str(server.base),
-        "--logfile", str(server.log_path),
+        exe,
+        "--port",
+        str(server.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "yes",
+        "--pidfile",
+        str(server.pidfile),
+        "--dir",
+        str(server.base),
+        "--logfile",
+        str(server.log_path),
     ]
     r = _run(cmd, cwd=server.base, timeout=30)
     if r.returncode != 0:

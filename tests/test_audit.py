@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from koepel.platform import audit
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
-
-from koepel.platform import audit
 
 
 def _record(db, org, n):
     for i in range(n):
-        audit.record(db.session, actor=None, tenant_id=org.id, action="test.changed",
-                     obj_type="thing", obj_id=i, before={"v": i}, after={"v": i + 1})
+        audit.record(
+            db.session,
+            actor=None,
+            tenant_id=org.id,
+            action="test.changed",
+            obj_type="thing",
+            obj_id=i,
+            before={"v": i},
+            after={"v": i + 1},
+        )
     db.session.flush()
 
 
@@ -29,8 +36,15 @@ def test_decimals_and_dates_hash_the_same_after_reading_back(db, make_org):
     from koepel.platform.timeutil import utcnow
 
     org = make_org()
-    audit.record(db.session, actor=None, tenant_id=org.id, action="budget.set", obj_type="budget",
-                 obj_id=1, after={"amount": Decimal("8500000.00"), "at": utcnow()})
+    audit.record(
+        db.session,
+        actor=None,
+        tenant_id=org.id,
+        action="budget.set",
+        obj_type="budget",
+        obj_id=1,
+        after={"amount": Decimal("8500000.00"), "at": utcnow()},
+    )
     db.session.commit()
     db.session.expire_all()
     assert audit.verify_chain(db.session).ok
@@ -54,8 +68,12 @@ def _tamper(db, statement: str) -> None:
         db.session.execute(text(statement))
         db.session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))
     else:
-        trigger = "audit_event_no_delete" if statement.startswith("DELETE") else "audit_event_no_update"
-        sql = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": trigger})
+        trigger = (
+            "audit_event_no_delete" if statement.startswith("DELETE") else "audit_event_no_update"
+        )
+        sql = db.session.scalar(
+            text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": trigger}
+        )
         db.session.execute(text(f"DROP TRIGGER {trigger}"))
         db.session.execute(text(statement))
         db.session.execute(text(sql))
@@ -69,7 +87,7 @@ def test_a_changed_row_is_caught(db, make_org):
     org = make_org()
     _record(db, org, 5)
     seq = _seq_of_third(db)
-    _tamper(db, f"UPDATE audit_event SET summary = '{{\"after\": {{\"v\": 999}}}}' WHERE seq = {seq}")
+    _tamper(db, f'UPDATE audit_event SET summary = \'{{"after": {{"v": 999}}}}\' WHERE seq = {seq}')
     report = audit.verify_chain(db.session)
     assert not report.ok
     assert report.broken_seq == seq
@@ -96,10 +114,9 @@ def test_verify_command_reports_the_broken_link(app, db, make_org):
 
 
 def test_tenants_see_only_their_own_events(db, make_org):
-    from sqlalchemy import select
-
     from koepel.platform.models import AuditEvent
     from koepel.platform.tenancy import acting_for
+    from sqlalchemy import select
 
     a, b = make_org(), make_org()
     _record(db, a, 2)

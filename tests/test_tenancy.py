@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
-
 from koepel.platform.models import Invitation
 from koepel.platform.tenancy import TenancyError, acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
+from sqlalchemy import select, update
 
 
 def _invitation(org, email):
-    return Invitation(tenant_id=org.id, email=email, role="coordinator",
-                      token_hash=email.ljust(64, "x")[:64], expires_at=utcnow() + timedelta(days=1))
+    return Invitation(
+        tenant_id=org.id,
+        email=email,
+        role="coordinator",
+        token_hash=email.ljust(64, "x")[:64],
+        expires_at=utcnow() + timedelta(days=1),
+    )
 
 
 @pytest.fixture
@@ -47,9 +51,8 @@ def test_no_scope_refuses_to_read(db, two_tenants):
 
 
 def test_cross_tenant_needs_a_reason_and_sees_all(db, two_tenants):
-    with pytest.raises(TenancyError):
-        with cross_tenant(""):
-            pass
+    with pytest.raises(TenancyError), cross_tenant(""):
+        pass
     with cross_tenant("test: count all"):
         assert len(db.session.scalars(select(Invitation)).all()) == 2
 
@@ -57,8 +60,9 @@ def test_cross_tenant_needs_a_reason_and_sees_all(db, two_tenants):
 def test_new_rows_get_the_acting_tenant(db, two_tenants):
     a, _ = two_tenants
     with acting_for(a.id):
-        inv = Invitation(email="c@example.org", role="board", token_hash="c" * 64,
-                         expires_at=utcnow())
+        inv = Invitation(
+            email="c@example.org", role="board", token_hash="c" * 64, expires_at=utcnow()
+        )
         db.session.add(inv)
         db.session.flush()
         assert inv.tenant_id == a.id

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g
-from sqlalchemy import select
-
+from flask import abort, current_app, g, request
 from koepel.platform import policy
 from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_org, require_user
 from koepel.platform.api.schemas import (
@@ -15,20 +13,20 @@ from koepel.platform.api.schemas import (
     TokenResponse,
 )
 from koepel.platform.auth import operations as ops
-from koepel.platform.auth import throttle
-from koepel.platform.auth.passwords import verify_password
 from koepel.platform.extensions import db
 from koepel.platform.jobs import rq_progress
 from koepel.platform.models import JobRun
-from koepel.platform.models.accounts import normalise_email
 from koepel.platform.tenancy import acting_for
 from koepel.platform.web import commit
+from sqlalchemy import select
 
-auth_blp = ApiBlueprint("api_auth", __name__, url_prefix="/api/v1/auth",
-                        description="Sleutels (tokens) voor de API")
+auth_blp = ApiBlueprint(
+    "api_auth", __name__, url_prefix="/api/v1/auth", description="Sleutels (tokens) voor de API"
+)
 me_blp = ApiBlueprint("api_me", __name__, url_prefix="/api/v1/me", description="Uw account")
-org_blp = ApiBlueprint("api_orgs", __name__, url_prefix="/api/v1/orgs",
-                       description="Organisaties waarvoor u werkt")
+org_blp = ApiBlueprint(
+    "api_orgs", __name__, url_prefix="/api/v1/orgs", description="Organisaties waarvoor u werkt"
+)
 
 
 @auth_blp.route("/token", methods=["POST"])
@@ -37,22 +35,20 @@ org_blp = ApiBlueprint("api_orgs", __name__, url_prefix="/api/v1/orgs",
 @auth_blp.doc(security=[])
 def create_token(data):
     """Exchange e-mail and password for a personal API token (shown once)."""
-    from flask import request
-
-    email, address = normalise_email(data["email"]), (request.remote_addr or "unknown")[:64]
     cfg = current_app.config
-    wait = throttle.wait_time(db.session, email, address,
-                              limit=cfg["LOGIN_THROTTLE_ATTEMPTS"],
-                              window=cfg["LOGIN_THROTTLE_WINDOW"])
-    if wait is not None:
+    outcome = ops.authenticate(
+        email=data["email"],
+        password=data["password"],
+        address=(request.remote_addr or "unknown")[:64],
+        limit=cfg["LOGIN_THROTTLE_ATTEMPTS"],
+        window=cfg["LOGIN_THROTTLE_WINDOW"],
+    )
+    commit()
+    if outcome.wait is not None:
         abort(429, description="Te veel mislukte pogingen. Probeer het later opnieuw.")
-    user = ops.find_user(email)
-    ok = verify_password(user.password_hash if user else None, data["password"])
-    ok = ok and user is not None and user.is_active
-    throttle.record_attempt(db.session, email, address, succeeded=ok)
-    if not ok:
-        commit()
+    if outcome.user is None:
         abort(401, description="Het e-mailadres of het wachtwoord klopt niet.")
+    user = outcome.user
     row, token = ops.issue_api_token(user=user, label=data["label"])
     commit()
     return {"token": token, "id": row.id}
@@ -73,13 +69,22 @@ def me():
     """The current user with their organisations and roles."""
     user = require_user()
     organisations = [
-        {"slug": o.slug, "name": o.name, "kind": o.kind.value,
-         "roles": sorted(policy.roles_of(user, o))}
+        {
+            "slug": o.slug,
+            "name": o.name,
+            "kind": o.kind.value,
+            "roles": sorted(policy.roles_of(user, o)),
+        }
         for o in policy.organisations_of(user)
     ]
     commit()  # records the token's last use
-    return {"id": user.id, "email": user.email, "display_name": user.display_name,
-            "locale": user.locale, "organisations": organisations}
+    return {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "locale": user.locale,
+        "organisations": organisations,
+    }
 
 
 @org_blp.route("/<org_slug>", methods=["GET"])
@@ -101,10 +106,14 @@ def job_status(org_slug: str, job_id: str):
         if run is None:
             abort(404)
         live = rq_progress(run) or {}
-        result = {"id": run.id, "name": run.name, "status": run.status,
-                  "progress": live.get("progress", run.progress),
-                  "total": live.get("total", run.total),
-                  "message": live.get("message", run.message)}
+        result = {
+            "id": run.id,
+            "name": run.name,
+            "status": run.status,
+            "progress": live.get("progress", run.progress),
+            "total": live.get("total", run.total),
+            "message": live.get("message", run.message),
+        }
         commit()
     return result
 

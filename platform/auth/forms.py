@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
-
 from koepel.platform.auth.passwords import MIN_LENGTH
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 _EMAIL = [
     DataRequired(_l("Vul uw e-mailadres in.")),
@@ -19,14 +19,19 @@ _EMAIL = [
 def _new_password():
     return [
         DataRequired(_l("Kies een wachtwoord.")),
-        Length(min=MIN_LENGTH, max=200,
-               message=_l("Kies een wachtwoord van minstens %(n)d tekens.", n=MIN_LENGTH)),
+        Length(
+            min=MIN_LENGTH,
+            max=200,
+            message=_l("Kies een wachtwoord van minstens %(n)d tekens.", n=MIN_LENGTH),
+        ),
     ]
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mailadres"), validators=_EMAIL)
-    password = PasswordField(_l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in."))])
+    password = PasswordField(
+        _l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in."))]
+    )
     remember = BooleanField(_l("Ingelogd blijven op deze computer"))
 
 
@@ -52,7 +57,9 @@ class ProfileForm(FlaskForm):
     display_name = StringField(
         _l("Uw naam"), validators=[DataRequired(_l("Vul uw naam in.")), Length(max=200)]
     )
-    locale = SelectField(_l("Taal"), choices=[("nl", "Nederlands"), ("en", "English")])
+    locale = SelectField(
+        _l("Taal"), choices=[SelectChoice("nl", "Nederlands"), SelectChoice("en", "English")]
+    )
 
 
 class ChangePasswordForm(NewPasswordForm):

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-
 from koepel.platform import audit, policy
-from koepel.platform.auth.passwords import MIN_LENGTH, hash_password
+from koepel.platform.auth import throttle
+from koepel.platform.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from koepel.platform.extensions import db
 from koepel.platform.models import ApiToken, Invitation, Organisation, OrgRole, User
 from koepel.platform.models.accounts import normalise_email
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
+from sqlalchemy import select
 
 
 class OperationError(ValueError):
@@ -39,9 +40,7 @@ def check_password_rules(password: str) -> None:
         raise OperationError(_("Kies een wachtwoord van minstens %(n)d tekens.", n=MIN_LENGTH))
 
 
-def create_user(
-    *, actor: User | None, email: str, display_name: str, password: str | None
-) -> User:
+def create_user(*, actor: User | None, email: str, display_name: str, password: str | None) -> User:
     if find_user(email) is not None:
         raise OperationError(_("Er is al een account met dit e-mailadres."))
     if password is not None:
@@ -54,8 +53,13 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     audit.record(
-        db.session, actor=actor, tenant_id=None, action="user.created",
-        obj_type="user", obj_id=user.id, after={"email": user.email},
+        db.session,
+        actor=actor,
+        tenant_id=None,
+        action="user.created",
+        obj_type="user",
+        obj_id=user.id,
+        after={"email": user.email},
     )
     return user
 
@@ -74,8 +78,13 @@ def grant_role(*, actor: User | None, user: User, org: Organisation, role: str) 
     db.session.add(grant)
     db.session.flush()
     audit.record(
-        db.session, actor=actor, tenant_id=org.id, action="role.granted",
-        obj_type="user", obj_id=user.id, after={"role": role, "email": user.email},
+        db.session,
+        actor=actor,
+        tenant_id=org.id,
+        action="role.granted",
+        obj_type="user",
+        obj_id=user.id,
+        after={"role": role, "email": user.email},
     )
     return grant
 
@@ -86,12 +95,18 @@ def set_password(*, actor: User | None, user: User, password: str) -> None:
     user.session_version += 1  # sessions and reset links issued before stop working
     db.session.flush()
     audit.record(
-        db.session, actor=actor, tenant_id=None, action="user.password_changed",
-        obj_type="user", obj_id=user.id,
+        db.session,
+        actor=actor,
+        tenant_id=None,
+        action="user.password_changed",
+        obj_type="user",
+        obj_id=user.id,
     )
 
 
-def invite(*, actor: User, org: Organisation, email: str, role: str, valid_for: timedelta) -> tuple[Invitation, str]:
+def invite(
+    *, actor: User, org: Organisation, email: str, role: str, valid_for: timedelta
+) -> tuple[Invitation, str]:
     """Create an invitation owned by ``org``; returns it with the secret link token."""
     if role not in policy.roles_for_kind(org.kind):
         raise OperationError(_("Deze rol bestaat niet bij dit soort organisatie."))
@@ -102,14 +117,23 @@ def invite(*, actor: User, org: Organisation, email: str, role: str, valid_for: 
     token = secrets.token_urlsafe(32)
     with acting_for(org.id):
         invitation = Invitation(
-            tenant_id=org.id, email=email, role=role, token_hash=token_digest(token),
-            invited_by_id=actor.id, expires_at=utcnow() + valid_for,
+            tenant_id=org.id,
+            email=email,
+            role=role,
+            token_hash=token_digest(token),
+            invited_by_id=actor.id,
+            expires_at=utcnow() + valid_for,
         )
         db.session.add(invitation)
         db.session.flush()
         audit.record(
-            db.session, actor=actor, tenant_id=org.id, action="invitation.created",
-            obj_type="invitation", obj_id=invitation.id, after={"email": email, "role": role},
+            db.session,
+            actor=actor,
+            tenant_id=org.id,
+            action="invitation.created",
+            obj_type="invitation",
+            obj_id=invitation.id,
+            after={"email": email, "role": role},
         )
     return invitation, token
 
@@ -124,8 +148,12 @@ def accept_invitation(*, invitation: Invitation, user: User) -> OrgRole:
         invitation.accepted_at, invitation.accepted_by_id = utcnow(), user.id
         grant = grant_role(actor=user, user=user, org=org, role=invitation.role)
         audit.record(
-            db.session, actor=user, tenant_id=org.id, action="invitation.accepted",
-            obj_type="invitation", obj_id=invitation.id,
+            db.session,
+            actor=user,
+            tenant_id=org.id,
+            action="invitation.accepted",
+            obj_type="invitation",
+            obj_id=invitation.id,
         )
     return grant
 
@@ -136,8 +164,13 @@ def issue_api_token(*, user: User, label: str = "") -> tuple[ApiToken, str]:
     db.session.add(row)
     db.session.flush()
     audit.record(
-        db.session, actor=user, tenant_id=None, action="api_token.issued",
-        obj_type="api_token", obj_id=row.id, after={"label": row.label},
+        db.session,
+        actor=user,
+        tenant_id=None,
+        action="api_token.issued",
+        obj_type="api_token",
+        obj_id=row.id,
+        after={"label": row.label},
     )
     return row, token
 
@@ -149,8 +182,12 @@ def revoke_api_token(*, user: User, token: ApiToken) -> None:
         token.revoked_at = utcnow()
         db.session.flush()
         audit.record(
-            db.session, actor=user, tenant_id=None, action="api_token.revoked",
-            obj_type="api_token", obj_id=token.id,
+            db.session,
+            actor=user,
+            tenant_id=None,
+            action="api_token.revoked",
+            obj_type="api_token",
+            obj_id=token.id,
         )
 
 
@@ -159,3 +196,29 @@ def user_for_api_token(token: str) -> tuple[User, ApiToken] | None:
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
     return row.user, row
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None  # set when the e-mail and password were right
+    wait: timedelta | None = None  # set when throttled: try again after this
+
+
+def authenticate(
+    *, email: str, password: str, address: str, limit: int, window: timedelta
+) -> LoginOutcome:
+    """Check a login (pages and API alike): throttle, verify, record the attempt, and
+    upgrade the stored hash when the hashing parameters have changed."""
+    email = normalise_email(email)
+    wait = throttle.wait_time(db.session, email, address, limit=limit, window=window)
+    if wait is not None:
+        return LoginOutcome(None, wait)
+    user = find_user(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    ok = ok and user is not None and user.is_active
+    throttle.record_attempt(db.session, email, address, succeeded=ok)
+    if not ok:
+        return LoginOutcome(None)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return LoginOutcome(user)

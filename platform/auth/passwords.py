@@ -5,12 +5,22 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
 MIN_LENGTH = 10
+_hasher = PasswordHasher()
+_DUMMY_HASH = ""
 
-# Verifying against this keeps the time for an unknown e-mail equal to a wrong password,
-# so response times do not tell which addresses have an account.
-_DUMMY_HASH = _hasher.hash("koepel-timing-equaliser")
+
+def configure(parameters: dict | None) -> None:
+    """Set the argon2 cost (the test suite lowers it; production keeps the defaults).
+    Hashes made with other parameters still verify and are upgraded at the next login."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(**parameters) if parameters else PasswordHasher()
+    # Verifying against this keeps the time for an unknown e-mail equal to a wrong
+    # password, so response times do not tell which addresses have an account.
+    _DUMMY_HASH = _hasher.hash("koepel-timing-equaliser")
+
+
+configure(None)
 
 
 def hash_password(password: str) -> str:

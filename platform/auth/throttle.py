@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from koepel.platform.models import LoginAttempt
+from koepel.platform.timeutil import utcnow
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from koepel.platform.models import LoginAttempt
-from koepel.platform.timeutil import utcnow
-
 
 def wait_time(
-    session: Session, email: str, address: str, *, limit: int, window: timedelta,
+    session: Session,
+    email: str,
+    address: str,
+    *,
+    limit: int,
+    window: timedelta,
     now: datetime | None = None,
 ) -> timedelta | None:
     """How long the caller must wait before trying again, or None if they may try now."""
@@ -46,4 +50,3 @@ def record_attempt(session: Session, email: str, address: str, succeeded: bool) 
 def purge_older_than(session: Session, window: timedelta) -> int:
     result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - window))
     return result.rowcount or 0
-

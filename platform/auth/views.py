@@ -17,10 +17,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-
 from koepel.platform import policy
 from koepel.platform.auth import operations as ops
-from koepel.platform.auth import reset, throttle
+from koepel.platform.auth import reset
 from koepel.platform.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -33,7 +32,7 @@ from koepel.platform.auth.passwords import verify_password
 from koepel.platform.extensions import db
 from koepel.platform.mail import queue_email
 from koepel.platform.models import Organisation
-from koepel.platform.models.accounts import normalise_email
+from koepel.platform.timeutil import utcnow
 from koepel.platform.web import commit
 
 bp = Blueprint("auth", __name__)
@@ -67,35 +66,34 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        email, address = normalise_email(form.email.data), _client_address()
         cfg = current_app.config
-        wait = throttle.wait_time(
-            db.session, email, address,
-            limit=cfg["LOGIN_THROTTLE_ATTEMPTS"], window=cfg["LOGIN_THROTTLE_WINDOW"],
+        outcome = ops.authenticate(
+            email=form.email.data,
+            password=form.password.data,
+            address=_client_address(),
+            limit=cfg["LOGIN_THROTTLE_ATTEMPTS"],
+            window=cfg["LOGIN_THROTTLE_WINDOW"],
         )
-        if wait is not None:
-            minutes = max(1, int(wait.total_seconds() + 59) // 60)
-            form.email.errors = [*form.email.errors]
+        commit()
+        if outcome.wait is not None:
+            minutes = max(1, int(outcome.wait.total_seconds() + 59) // 60)
             form.form_errors.append(
-                _("Er is te vaak een verkeerd wachtwoord gebruikt. "
-                  "Probeer het over %(minutes)d minuten opnieuw.", minutes=minutes)
+                _(
+                    "Er is te vaak een verkeerd wachtwoord gebruikt. "
+                    "Probeer het over %(minutes)d minuten opnieuw.",
+                    minutes=minutes,
+                )
             )
             status = 429
+        elif outcome.user is not None:
+            lang = session.get("lang")
+            session.clear()  # no session fixation
+            if lang:
+                session["lang"] = lang
+            login_user(outcome.user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or home_for(outcome.user))
         else:
-            user = ops.find_user(email)
-            ok = verify_password(user.password_hash if user else None, form.password.data)
-            ok = ok and user is not None and user.is_active
-            throttle.record_attempt(db.session, email, address, succeeded=ok)
-            commit()
-            if ok:
-                lang = session.get("lang")
-                session.clear()  # no session fixation
-                if lang:
-                    session["lang"] = lang
-                login_user(user, remember=form.remember.data)
-                return redirect(safe_next(request.args.get("next")) or home_for(user))
             form.form_errors.append(_("Het e-mailadres of het wachtwoord klopt niet."))
-            status = 200
     elif request.method == "POST":
         status = 400 if form.errors.get("csrf_token") else 200
     return render_template("auth/login.html", form=form), status
@@ -123,9 +121,14 @@ def reset_request():
             )
             commit()
         # The same answer whether or not the address has an account.
-        flash(_("Als dit e-mailadres bij ons bekend is, krijgt u een e-mail met een link. "
+        flash(
+            _(
+                "Als dit e-mailadres bij ons bekend is, krijgt u een e-mail met een link. "
                 "De link werkt %(hours)d uur.",
-                hours=current_app.config["RESET_TOKEN_MAX_AGE"] // 3600), "info")
+                hours=current_app.config["RESET_TOKEN_MAX_AGE"] // 3600,
+            ),
+            "info",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
 
@@ -135,8 +138,11 @@ def reset_password(token: str):
     try:
         user = reset.user_for_token(token)
     except reset.ResetLinkError as exc:
-        message = (_("Deze link is verlopen. Vraag een nieuwe link aan.") if exc.expired
-                   else _("Deze link werkt niet (meer). Vraag een nieuwe link aan."))
+        message = (
+            _("Deze link is verlopen. Vraag een nieuwe link aan.")
+            if exc.expired
+            else _("Deze link werkt niet (meer). Vraag een nieuwe link aan.")
+        )
         flash(message, "error")
         return redirect(url_for("auth.reset_request"))
     form = NewPasswordForm()
@@ -158,10 +164,19 @@ def accept_invitation(token: str):
     if invitation is None:
         abort(404)
     org = db.session.get(Organisation, invitation.tenant_id)
-    existing = ops.find_user(invitation.email)
-    form = AcceptInvitationForm() if existing is None else None
+    view = {
+        "org": org,
+        "email": invitation.email,
+        "role_label": policy.ROLE_LABELS[invitation.role],
+    }
     problem = None
-    if request.method == "POST":
+    if invitation.accepted_at or invitation.revoked_at:
+        problem = _("Deze uitnodiging is al gebruikt.")
+    elif invitation.expires_at <= utcnow():
+        problem = _("Deze uitnodiging is verlopen. Vraag om een nieuwe.")
+    existing = ops.find_user(invitation.email)
+    form = AcceptInvitationForm() if existing is None and problem is None else None
+    if request.method == "POST" and problem is None:
         if existing is not None:
             # A known address must log in as that person first, so nobody takes a role
             # for someone else's account by holding their link.
@@ -170,26 +185,27 @@ def accept_invitation(token: str):
             user = existing
         elif form.validate_on_submit():
             user = ops.create_user(
-                actor=None, email=invitation.email,
-                display_name=form.display_name.data, password=form.password.data,
+                actor=None,
+                email=invitation.email,
+                display_name=form.display_name.data,
+                password=form.password.data,
             )
         else:
             user = None
         if user is not None:
             try:
                 ops.accept_invitation(invitation=invitation, user=user)
-            except ops.OperationError as exc:
-                problem = str(exc)
+            except ops.OperationError as exc:  # lost a race with another acceptance
                 db.session.rollback()
+                problem, form = str(exc), None
             else:
                 commit()
                 if not current_user.is_authenticated:
                     login_user(user)
-                flash(_("Welkom bij %(org)s.", org=org.name), "success")
-                return redirect(url_for("org.home", org_slug=org.slug))
+                flash(_("Welkom bij %(org)s.", org=view["org"].name), "success")
+                return redirect(url_for("org.home", org_slug=view["org"].slug))
     return render_template(
-        "auth/accept_invitation.html", invitation=invitation, org=org, form=form,
-        existing=existing, problem=problem, role_label=policy.ROLE_LABELS[invitation.role],
+        "auth/accept_invitation.html", form=form, existing=existing, problem=problem, **view
     )
 
 
@@ -210,12 +226,15 @@ def profile():
         if not verify_password(current_user.password_hash, password_form.current.data):
             password_form.current.errors.append(_("Uw huidige wachtwoord klopt niet."))
         else:
-            ops.set_password(actor=current_user, user=current_user, password=password_form.password.data)
+            user = current_user._get_current_object()  # the real user, not the proxy
+            ops.set_password(actor=user, user=user, password=password_form.password.data)
             commit()
-            login_user(current_user)  # keep this session; others end with the new version
+            login_user(user)  # keep this session; others end with the new version
             flash(_("Uw nieuwe wachtwoord is opgeslagen."), "success")
             return redirect(url_for("auth.profile"))
     return render_template(
-        "auth/profile.html", form=form, password_form=password_form,
+        "auth/profile.html",
+        form=form,
+        password_form=password_form,
         orgs=policy.organisations_of(current_user),
     )

@@ -3,7 +3,7 @@
 from koepel.platform.models.accounts import ApiToken, Invitation, LoginAttempt, OrgRole, User
 from koepel.platform.models.audit import AuditEvent
 from koepel.platform.models.jobs import JobRun
-from koepel.platform.models.organisations import Affiliation, AffiliationKind, OrgKind, Organisation
+from koepel.platform.models.organisations import Affiliation, AffiliationKind, Organisation, OrgKind
 from koepel.platform.models.outbox import OutboxMessage
 
 __all__ = [

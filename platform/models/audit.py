@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
-
 from koepel.platform.extensions import db
 from koepel.platform.tenancy import TenantOwned
 from koepel.platform.timeutil import UTCDateTime
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 class AuditEvent(TenantOwned, db.Model):
@@ -30,6 +29,6 @@ class AuditEvent(TenantOwned, db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def tenant_id(cls) -> Mapped[int | None]:
         # Null for platform events (a password reset), which no tenant may read.
         return mapped_column(ForeignKey("organisation.id"), index=True, nullable=True)

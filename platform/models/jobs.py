@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
-
 from koepel.platform.extensions import db
 from koepel.platform.tenancy import TenantOwned
 from koepel.platform.timeutil import UTCDateTime, utcnow
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 class JobRun(TenantOwned, db.Model):
@@ -32,7 +31,7 @@ class JobRun(TenantOwned, db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def tenant_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("organisation.id"), index=True, nullable=True)
 
     @property

@@ -7,14 +7,22 @@ from email import policy as email_policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
-from flask import session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
-from sqlalchemy import text
-
 from koepel.platform.auth.views import home_for, safe_next
 from koepel.platform.extensions import db
 from koepel.platform.web import commit
+from sqlalchemy import text
 
 bp = Blueprint("main", __name__)
 
@@ -62,8 +70,9 @@ def dev_mail():
     messages = []
     for path in files[:200]:
         msg = BytesParser(policy=email_policy.default).parsebytes(path.read_bytes())
-        messages.append({"name": path.stem, "to": msg["To"], "subject": msg["Subject"],
-                         "date": msg["Date"]})
+        messages.append(
+            {"name": path.stem, "to": msg["To"], "subject": msg["Subject"], "date": msg["Date"]}
+        )
     return render_template("main/dev_mail.html", messages=messages)
 
 

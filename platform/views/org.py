@@ -3,12 +3,19 @@ progress, and the organisation switcher."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template
-from flask import request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-
 from koepel.platform import policy
 from koepel.platform.auth import operations as ops
 from koepel.platform.auth.forms import InviteForm
@@ -18,6 +25,8 @@ from koepel.platform.mail import queue_email
 from koepel.platform.models import AuditEvent, Invitation, JobRun, OrgKind, OrgRole, User
 from koepel.platform.timeutil import utcnow
 from koepel.platform.web import OrgView
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 bp = Blueprint("org", __name__)
 
@@ -45,9 +54,13 @@ class Home(OrgView):
         if self.org.kind == OrgKind.COOPERATIVE:
             umbrellas = policy.current_umbrellas_of(self.org, today)
         return render_template(
-            "org/home.html", org=self.org, roles=sorted(self.roles),
-            members=members, umbrellas=umbrellas,
-            role_labels=policy.ROLE_LABELS, can=self.can,
+            "org/home.html",
+            org=self.org,
+            roles=sorted(self.roles),
+            members=members,
+            umbrellas=umbrellas,
+            role_labels=policy.ROLE_LABELS,
+            can=self.can,
         )
 
 
@@ -56,7 +69,9 @@ class People(OrgView):
 
     def _form(self) -> InviteForm:
         form = InviteForm()
-        form.role.choices = policy.assignable_roles(self.org.kind)
+        form.role.choices = [
+            SelectChoice(value, label) for value, label in policy.assignable_roles(self.org.kind)
+        ]
         return form
 
     def _render(self, form: InviteForm, status: int = 200):
@@ -68,13 +83,21 @@ class People(OrgView):
         ).all()
         pending = db.session.scalars(
             select(Invitation)
-            .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-                   Invitation.expires_at > utcnow())
+            .where(
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
             .order_by(Invitation.created_at.desc())
         ).all()
         return render_template(
-            "org/people.html", org=self.org, grants=grants, pending=pending, form=form,
-            role_labels=policy.ROLE_LABELS, may_invite=self.can("org.people.invite"),
+            "org/people.html",
+            org=self.org,
+            grants=grants,
+            pending=pending,
+            form=form,
+            role_labels=policy.ROLE_LABELS,
+            may_invite=self.can("org.people.invite"),
         ), status
 
     def get(self):
@@ -88,7 +111,10 @@ class People(OrgView):
             return self._render(form, 400 if form.errors.get("csrf_token") else 200)
         try:
             invitation, token = ops.invite(
-                actor=current_user, org=self.org, email=form.email.data, role=form.role.data,
+                actor=current_user,
+                org=self.org,
+                email=form.email.data,
+                role=form.role.data,
                 valid_for=current_app.config["INVITATION_VALID_FOR"],
             )
         except ops.OperationError as exc:
@@ -99,8 +125,12 @@ class People(OrgView):
             to=invitation.email,
             subject=_("Uitnodiging voor %(org)s op Koepel", org=self.org.name),
             body=render_template(
-                "org/mail/invitation.txt", org=self.org, inviter=current_user, link=link,
-                role_label=policy.ROLE_LABELS[invitation.role], expires_at=invitation.expires_at,
+                "org/mail/invitation.txt",
+                org=self.org,
+                inviter=current_user,
+                link=link,
+                role_label=policy.ROLE_LABELS[invitation.role],
+                expires_at=invitation.expires_at,
             ),
             tenant_id=self.org.id,
         )
@@ -121,8 +151,11 @@ class AuditLog(OrgView):
         ).all()
         has_next = len(events) > AUDIT_PAGE_SIZE
         return render_template(
-            "org/audit.html", org=self.org, events=events[:AUDIT_PAGE_SIZE],
-            page=page, has_next=has_next,
+            "org/audit.html",
+            org=self.org,
+            events=events[:AUDIT_PAGE_SIZE],
+            page=page,
+            has_next=has_next,
         )
 
 
@@ -146,9 +179,15 @@ class JobStatus(OrgView):
             "message": live.get("message", self.run.message),
         }
         total = data["total"] or 0
-        data["percent"] = 100 if data["status"] == "done" else (
-            int(data["progress"] * 100 / total) if total else 0)
-        if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
+        data["percent"] = (
+            100
+            if data["status"] == "done"
+            else (int(data["progress"] * 100 / total) if total else 0)
+        )
+        if (
+            request.accept_mimetypes.best == "application/json"
+            or request.args.get("format") == "json"
+        ):
             return jsonify(data)
         return render_template("org/job.html", org=self.org, run=self.run, data=data)
 
