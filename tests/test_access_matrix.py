@@ -1,0 +1,170 @@
+"""Route × role × tenant: every registered route is in the matrix, and each answers as
+the matrix says for anonymous visitors, every role of every kind of organisation, and
+outsiders from another organisation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from access_matrix import MATRIX, Covered, LoggedIn, Open, Org
+from koepel.platform import policy
+from koepel.platform.models import OrgKind
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _endpoints(app) -> dict[str, object]:
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+
+
+def test_every_route_is_in_the_matrix(app):
+    missing = sorted(set(_endpoints(app)) - set(MATRIX))
+    assert missing == [], f"routes without an access-matrix entry: {missing}"
+    stale = sorted(set(MATRIX) - set(_endpoints(app)))
+    assert stale == [], f"matrix entries for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(e for e, s in MATRIX.items() if isinstance(s, Covered)))
+def test_covered_routes_name_a_real_test(endpoint):
+    path, _, name = MATRIX[endpoint].test.partition("::")
+    source = (ROOT / path).read_text()
+    assert re.search(rf"^def {re.escape(name)}\(", source, re.M), MATRIX[endpoint].test
+
+
+@pytest.fixture
+def world(db, make_org, make_user):
+    """One organisation of every kind with a user per role, plus outsiders."""
+    from koepel.platform.auth import operations as ops
+
+    orgs, users, tokens = {}, {}, {}
+    for kind in OrgKind:
+        org = make_org(kind, slug=f"m-{kind.value}")
+        orgs[kind] = org
+        for role in policy.roles_for_kind(kind):
+            user = make_user(org, role, email=f"{role}.{kind.value}@matrix.example")
+            users[(kind, role)] = user
+            tokens[(kind, role)] = ops.issue_api_token(user=user)[1]
+    outsider_org = make_org(OrgKind.COOPERATIVE, slug="m-elders")
+    outsider = make_user(outsider_org, "board", email="outsider@matrix.example")
+    tokens["outsider"] = ops.issue_api_token(user=outsider)[1]
+    db.session.flush()
+    return {
+        "orgs": orgs,
+        "users": users,
+        "tokens": tokens,
+        "outsider": outsider,
+        "outsider_org": outsider_org,
+    }
+
+
+def _url(app, endpoint, **params):
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for(endpoint, **params).replace("http://koepel.test", "")
+
+
+def _is_api(endpoint: str) -> bool:
+    return endpoint.startswith("api")
+
+
+def _request(client, method, url, api_token=None):
+    headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
+    if method == "POST":
+        return client.post(url, data={}, headers=headers)
+    return client.get(url, headers=headers)
+
+
+def _logged_in_client(app, user):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def no_csrf(app, monkeypatch):
+    # The matrix is about access; CSRF has its own tests. A POST with no data is
+    # answered with the form's errors (200) where the POST is allowed at all.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+
+
+def test_open_and_logged_in_routes(app, db, world):
+    anon = app.test_client()
+    user = world["users"][(OrgKind.COOPERATIVE, "volunteer")]
+    member = _logged_in_client(app, user)
+    token = world["tokens"][(OrgKind.COOPERATIVE, "volunteer")]
+    for endpoint, spec in MATRIX.items():
+        if endpoint == "static":
+            url = _url(app, "static", filename="css/koepel.css")
+        elif isinstance(spec, Open | LoggedIn):
+            url = _url(app, endpoint)
+        else:
+            continue
+        if isinstance(spec, Open):
+            assert anon.get(url).status_code == spec.status, endpoint
+            expected = spec.logged_in_status or spec.status
+            assert member.get(url).status_code == expected, endpoint
+        elif _is_api(endpoint):
+            assert anon.get(url).status_code == 401, endpoint
+            assert anon.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        else:
+            assert anon.get(url).status_code == 302, endpoint
+            assert member.get(url).status_code == 200, endpoint
+
+
+ORG_ENDPOINTS = sorted(e for e, s in MATRIX.items() if isinstance(s, Org))
+
+
+@pytest.mark.parametrize("endpoint", ORG_ENDPOINTS)
+def test_org_routes_by_role_and_tenant(app, db, world, no_csrf, endpoint):
+    spec: Org = MATRIX[endpoint]
+    api = _is_api(endpoint)
+    outsider_client = _logged_in_client(app, world["outsider"])
+    for kind, org in world["orgs"].items():
+        extra = spec.obj(db, org) if spec.obj else {}
+        url = _url(app, endpoint, org_slug=org.slug, **extra)
+        for method in spec.methods:
+            action = spec.post_action if method == "POST" and spec.post_action else spec.action
+            # anonymous
+            got = _request(app.test_client(), method, url).status_code
+            assert got == (401 if api else 302), (endpoint, method, "anonymous", got)
+            # every role of this organisation
+            for role in policy.roles_for_kind(kind):
+                user = world["users"][(kind, role)]
+                expected = spec.ok if policy.can({role}, action) else 403
+                if api:
+                    got = _request(app.test_client(), method, url, world["tokens"][(kind, role)])
+                else:
+                    got = _request(_logged_in_client(app, user), method, url)
+                assert got.status_code == expected, (endpoint, method, kind.value, role)
+            # someone from another organisation
+            if api:
+                got = _request(app.test_client(), method, url, world["tokens"]["outsider"])
+            else:
+                got = _request(outsider_client, method, url)
+            assert got.status_code == 404, (endpoint, method, "outsider", kind.value)
+        if spec.obj:
+            # A foreign object reached through the outsider's own organisation: 404 too.
+            url = _url(app, endpoint, org_slug=world["outsider_org"].slug, **extra)
+            if api:
+                got = _request(app.test_client(), "GET", url, world["tokens"]["outsider"])
+            else:
+                got = _request(outsider_client, "GET", url)
+            assert got.status_code == 404, (endpoint, "foreign object", kind.value)
+
+
+def test_unknown_org_and_foreign_org_look_the_same(app, db, world):
+    client = _logged_in_client(app, world["outsider"])
+    slug = world["orgs"][OrgKind.MUNICIPALITY].slug
+    foreign = client.get(f"/{slug}/")
+    unknown = client.get("/bestaat-niet/")
+    assert foreign.status_code == unknown.status_code == 404
+    # The same page, but for the path it echoes (the language form's "next" field).
+    assert foreign.get_data(as_text=True).replace(slug, "bestaat-niet") == unknown.get_data(
+        as_text=True
+    )
