@@ -291,3 +291,12 @@ def test_audit_events_for_account_changes(db, make_org, make_user):
             )
         )
     assert {"user.created", "role.granted"} <= actions
+
+
+def test_empty_login_says_what_to_fix(client, csrf):
+    r = client.post("/login", data={"email": "", "password": "", "csrf_token": csrf()})
+    html = r.get_data(as_text=True)
+    # Next to each field and in the summary at the top (lazy translated messages too).
+    assert html.count("Vul uw e-mailadres in.") == 2
+    assert html.count("Vul uw wachtwoord in.") == 2
+    assert 'aria-invalid="true"' in html
