@@ -107,3 +107,19 @@ def test_every_tenant_owned_table_has_an_indexed_tenant_id():
         column = model.__table__.c.tenant_id
         assert column.foreign_keys, model
         assert any("tenant_id" in ix.columns for ix in model.__table__.indexes), model
+
+
+def test_slugs_cannot_shadow_the_apps_own_paths(app):
+    from koepel.platform.models import Organisation, OrgKind
+    from koepel.platform.models.organisations import RESERVED_SLUGS
+
+    first_segments = {
+        rule.rule.strip("/").split("/")[0]
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith("/<")
+    } - {""}
+    assert first_segments <= RESERVED_SLUGS, first_segments - RESERVED_SLUGS
+    for bad in ("login", "api", "Hoofdletters", "-streep", "a" * 65, ""):
+        with pytest.raises(ValueError):
+            Organisation(slug=bad, name="x", kind=OrgKind.COOPERATIVE)
+    assert Organisation(slug="laarbeek-zorg", name="x", kind=OrgKind.COOPERATIVE).slug

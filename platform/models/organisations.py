@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 
 from koepel.platform.extensions import db
 from koepel.platform.timeutil import UTCDateTime, utcnow
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+
+# Slugs are the first URL segment (/<slug>/...), so they must not shadow the app's own.
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+RESERVED_SLUGS = frozenset(
+    {
+        "api",
+        "static",
+        "login",
+        "logout",
+        "password",
+        "invitation",
+        "profile",
+        "language",
+        "healthz",
+        "dev",
+        "switch",
+        "admin",
+        "www",
+    }
+)
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why ``slug`` cannot name an organisation, or None when it can (message in Dutch)."""
+    if not SLUG_PATTERN.match(slug or ""):
+        return "Gebruik alleen kleine letters, cijfers en streepjes (hoogstens 64 tekens)."
+    if slug in RESERVED_SLUGS:
+        return "Deze naam is gereserveerd. Kies een andere."
+    return None
 
 
 class OrgKind(enum.StrEnum):
@@ -39,6 +70,13 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (CheckConstraint("slug <> ''", name="slug_not_empty"),)
+
+    @validates("slug")
+    def _check_slug(self, _key: str, slug: str) -> str:
+        problem = slug_problem(slug)
+        if problem:
+            raise ValueError(f"{slug!r}: {problem}")
+        return slug
 
     def __repr__(self) -> str:
         return f"<Organisation {self.slug}>"
