@@ -139,3 +139,18 @@ def test_openapi_document_lists_every_api_route(app, client):
     assert "400" in token_post["responses"]
     schemas = doc["components"]["schemas"]
     assert {"TokenRequest", "Me"} <= set(schemas)
+
+
+def test_every_error_status_is_a_problem_document(app):
+    from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
+
+    from koepel.platform.errors import handle_http_exception
+
+    for error in (Conflict("Dit is al gewijzigd."), UnprocessableEntity("Regel geschonden."),
+                  Forbidden()):
+        with app.test_request_context("/api/v1/orgs/x"):
+            response = handle_http_exception(error)
+        assert response.mimetype == PROBLEM
+        body = response.get_json()
+        assert body["status"] == error.code == response.status_code
+        assert body["title"] == error.name
