@@ -11,7 +11,8 @@ A *scope* is held in a context variable for the duration of a request, job or co
   beats returning everybody's rows.
 
 Core statements on ``Table`` objects are not ORM statements and are not scoped; domain
-code uses the ORM.
+code uses the ORM. On PostgreSQL, row-level security (``koepel.platform.rls``) enforces
+the same scope inside the database for every statement, raw SQL included.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+
+from koepel.platform import rls
 
 
 class TenancyError(RuntimeError):
@@ -96,13 +99,20 @@ def _touches_tenant_data(state: ORMExecuteState) -> bool:
     return any(issubclass(m.class_, TenantOwned) for m in state.all_mappers)
 
 
+def _database_view(scope: Scope | None) -> str:
+    if scope is None:
+        return ""
+    return rls.ALL if scope.is_cross_tenant else str(scope.tenant_id)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
+    scope = _scope.get()
+    rls.sync(state.session, _database_view(scope))  # PostgreSQL's own wall, for any SQL
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if not _touches_tenant_data(state):
         return
-    scope = _scope.get()
     if scope is None:
         raise TenancyError("tenant-owned data queried outside a tenancy scope")
     if scope.is_cross_tenant:
@@ -126,6 +136,7 @@ def _guard_writes(session: Session, _context, _instances) -> None:
     scope = _scope.get()
     if scope is None:
         raise TenancyError("tenant-owned data written outside a tenancy scope")
+    rls.sync(session, _database_view(scope))
     for obj in owned:
         if obj.tenant_id is None:
             if not scope.is_cross_tenant:

@@ -46,6 +46,27 @@ def pg_server() -> Iterator[servers.PostgresServer]:
     server.stop()
 
 
+APP_ROLE = "koepel_app"
+
+
+def app_database(pg: servers.PostgresServer, name: str) -> str:
+    """A database owned by a plain role, as in production: a superuser would bypass
+    row-level security and hide a missing policy."""
+    import psycopg
+
+    if name != servers.PG_DATABASE:
+        pg.create_database(name)
+    admin = {"host": "127.0.0.1", "port": pg.port, "user": servers.PG_USER, "autocommit": True}
+    with psycopg.connect(dbname="postgres", **admin) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+        if not exists:
+            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
+        conn.execute(f'ALTER DATABASE "{name}" OWNER TO {APP_ROLE}')
+    with psycopg.connect(dbname=name, **admin) as conn:
+        conn.execute(f"ALTER SCHEMA public OWNER TO {APP_ROLE}")
+    return pg.url_for(name).replace(f"//{servers.PG_USER}@", f"//{APP_ROLE}@")
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[servers.RedisServer]:
     server = servers.start_redis()
@@ -58,7 +79,7 @@ def redis_server() -> Iterator[servers.RedisServer]:
 @pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory) -> str:
     if BACKEND == "postgresql":
-        return request.getfixturevalue("pg_server").url
+        return app_database(request.getfixturevalue("pg_server"), servers.PG_DATABASE)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'koepel.db'}"
 
 
@@ -68,7 +89,7 @@ def new_database(request, tmp_path_factory) -> Callable[[str], str]:
 
     def make(name: str) -> str:
         if BACKEND == "postgresql":
-            return request.getfixturevalue("pg_server").create_database(name)
+            return app_database(request.getfixturevalue("pg_server"), name)
         return f"sqlite:///{tmp_path_factory.mktemp(name) / 'koepel.db'}"
 
     return make

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from koepel.platform import audit
+from koepel.platform.tenancy import cross_tenant
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
@@ -61,7 +62,13 @@ def test_database_refuses_update_and_delete(db, make_org):
 
 
 def _tamper(db, statement: str) -> None:
-    """What an attacker with database access would do: get past the triggers."""
+    """What an attacker with database access would do: get past the triggers (and, on
+    PostgreSQL, see every tenant's rows)."""
+    with cross_tenant("test: an attacker with database access"):
+        _tamper_unscoped(db, statement)
+
+
+def _tamper_unscoped(db, statement: str) -> None:
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         db.session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
@@ -80,7 +87,10 @@ def _tamper(db, statement: str) -> None:
 
 
 def _seq_of_third(db) -> int:
-    return db.session.scalar(text("SELECT seq FROM audit_event ORDER BY seq DESC LIMIT 1 OFFSET 2"))
+    with cross_tenant("test: inspect the chain"):
+        return db.session.scalar(
+            text("SELECT seq FROM audit_event ORDER BY seq DESC LIMIT 1 OFFSET 2")
+        )
 
 
 def test_a_changed_row_is_caught(db, make_org):
