@@ -30,7 +30,8 @@ REQUIRE_SERVERS = os.environ.get("KOEPEL_REQUIRE_SERVERS") == "1"
 PASSWORD = "correct horse battery"
 
 
-def _missing(what: str) -> None:
+def missing(what: str) -> None:
+    """Skip with the reason, or fail where the servers are required (CI)."""
     message = f"{what} is not installed here; run `make test` as root to install it"
     if REQUIRE_SERVERS:
         pytest.fail(message, pytrace=False)
@@ -41,7 +42,7 @@ def _missing(what: str) -> None:
 def pg_server() -> Iterator[servers.PostgresServer]:
     server = servers.start_postgres()
     if server is None:
-        _missing("PostgreSQL")
+        missing("PostgreSQL")
     yield server
     server.stop()
 
@@ -71,7 +72,7 @@ def app_database(pg: servers.PostgresServer, name: str) -> str:
 def redis_server() -> Iterator[servers.RedisServer]:
     server = servers.start_redis()
     if server is None:
-        _missing("redis-server")
+        missing("redis-server")
     yield server
     server.stop()
 

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from access_matrix import MATRIX, Covered, LoggedIn, Open, Org
 from koepel.platform import policy
 from koepel.platform.models import OrgKind

@@ -41,9 +41,8 @@ def test_token_round_trip(client, db, make_org, make_user):
     r = client.get("/api/v1/me", headers=_auth(token))
     assert r.status_code == 401 and r.mimetype == PROBLEM
     # Only the hash is stored.
-    from sqlalchemy import select
-
     from koepel.platform.models import ApiToken
+    from sqlalchemy import select
 
     stored = db.session.scalars(select(ApiToken.token_hash)).all()
     assert token not in stored and len(stored[0]) == 64
@@ -111,7 +110,7 @@ def test_unknown_api_route_and_method_are_problems(client):
 
 
 def test_foreign_org_is_404_like_a_missing_one(client, make_org, make_user):
-    mine, theirs = make_org(slug="api-mine"), make_org(slug="api-theirs")
+    mine, _theirs = make_org(slug="api-mine"), make_org(slug="api-theirs")
     token = _token(client, make_user(mine))
     foreign = client.get("/api/v1/orgs/api-theirs", headers=_auth(token))
     missing = client.get("/api/v1/orgs/api-nope", headers=_auth(token))
@@ -142,9 +141,8 @@ def test_openapi_document_lists_every_api_route(app, client):
 
 
 def test_every_error_status_is_a_problem_document(app):
-    from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
-
     from koepel.platform.errors import handle_http_exception
+    from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
 
     for error in (Conflict("Dit is al gewijzigd."), UnprocessableEntity("Regel geschonden."),
                   Forbidden()):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import missing
 from koepel.platform import demo
 from live_server import LiveServer
 
@@ -48,20 +49,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-REQUIRE_SERVERS = os.environ.get("KOEPEL_REQUIRE_SERVERS") == "1"
 
 # Set up by the ``live`` fixture besides the demo data.
 SWITCHER_USER = "staf.kzzn"  # staff at kzzn, and here also coordinator at hoogeloon
 RESET_EMAIL = "wachtwoord.vergeten@demo.koepel.nl"  # only for the reset journey
 INVITEE_EMAIL = "nieuwe.vrijwilliger@example.org"
-
-
-def _missing(what: str) -> None:
-    """As conftest's ``_missing``: skip with the reason, or fail when servers are required."""
-    message = f"{what} is not installed here; run `make test` as root to install it"
-    if REQUIRE_SERVERS:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 # -- the live server ----------------------------------------------------------------------
@@ -145,9 +137,9 @@ def live(app, new_database, tmp_path_factory) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def browser():
     if sync_playwright is None:
-        _missing("Playwright for Python")
+        missing("Playwright for Python")
     if not os.access(CHROMIUM, os.X_OK):
-        _missing(f"Chromium ({CHROMIUM})")
+        missing(f"Chromium ({CHROMIUM})")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

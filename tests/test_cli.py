@@ -6,10 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from koepel.platform import demo
-from koepel.platform.models import OrgRole, Organisation, User
+from koepel.platform.models import Organisation, OrgRole, User
+from sqlalchemy import func, select
 
 
 def _invoke(app, *args):

@@ -49,7 +49,7 @@ def test_language_switch(client):
 
 
 def test_switcher_only_goes_to_own_orgs(client, make_org, make_user, login):
-    a, b, c = make_org(slug="sw-a"), make_org(slug="sw-b"), make_org(slug="sw-c")
+    a, b, _c = make_org(slug="sw-a"), make_org(slug="sw-b"), make_org(slug="sw-c")
     user = make_user(a)
     from koepel.platform.auth import operations as ops
 
