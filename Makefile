@@ -15,6 +15,7 @@ run: install
 
 test: install-dev
 	bash scripts/install-system-packages.sh
+	$(BIN)/ruff check --quiet .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgresql
 

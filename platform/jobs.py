@@ -151,6 +151,23 @@ def rq_progress(run: JobRun) -> dict[str, Any] | None:
     return meta or None
 
 
+def status_of(run: JobRun) -> dict[str, Any]:
+    """What a page or API client shows of a run: live progress while on RQ, else the row."""
+    live = rq_progress(run) or {}
+    progress = live.get("progress", run.progress)
+    total = live.get("total", run.total) or 0
+    percent = 100 if run.status == "done" else (int(progress * 100 / total) if total else 0)
+    return {
+        "id": run.id,
+        "name": run.name,
+        "status": run.status,
+        "progress": progress,
+        "total": total,
+        "message": live.get("message", run.message),
+        "percent": percent,
+    }
+
+
 # The app a worker process runs jobs in; set by ``koepel worker`` before forking.
 worker_app: Flask | None = None
 

@@ -14,7 +14,7 @@ from koepel.platform.api.schemas import (
 )
 from koepel.platform.auth import operations as ops
 from koepel.platform.extensions import db
-from koepel.platform.jobs import rq_progress
+from koepel.platform.jobs import status_of
 from koepel.platform.models import JobRun
 from koepel.platform.tenancy import acting_for
 from koepel.platform.web import commit
@@ -105,15 +105,7 @@ def job_status(org_slug: str, job_id: str):
         run = db.session.scalar(select(JobRun).where(JobRun.id == job_id))
         if run is None:
             abort(404)
-        live = rq_progress(run) or {}
-        result = {
-            "id": run.id,
-            "name": run.name,
-            "status": run.status,
-            "progress": live.get("progress", run.progress),
-            "total": live.get("total", run.total),
-            "message": live.get("message", run.message),
-        }
+        result = status_of(run)
         commit()
     return result
 

@@ -45,3 +45,4 @@ class JobSchema(ma.Schema):
     progress = ma.fields.Integer()
     total = ma.fields.Integer()
     message = ma.fields.String()
+    percent = ma.fields.Integer()

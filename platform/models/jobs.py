@@ -33,9 +33,3 @@ class JobRun(TenantOwned, db.Model):
     @declared_attr
     def tenant_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("organisation.id"), index=True, nullable=True)
-
-    @property
-    def percent(self) -> int:
-        if self.status == "done":
-            return 100
-        return int(self.progress * 100 / self.total) if self.total else 0

@@ -20,7 +20,7 @@ from koepel.platform import policy
 from koepel.platform.auth import operations as ops
 from koepel.platform.auth.forms import InviteForm
 from koepel.platform.extensions import db
-from koepel.platform.jobs import rq_progress
+from koepel.platform.jobs import status_of
 from koepel.platform.mail import queue_email
 from koepel.platform.models import AuditEvent, Invitation, JobRun, OrgKind, OrgRole, User
 from koepel.platform.timeutil import utcnow
@@ -170,20 +170,7 @@ class JobStatus(OrgView):
             abort(404)
 
     def get(self, job_id: str):
-        live = rq_progress(self.run) or {}
-        data = {
-            "id": self.run.id,
-            "status": self.run.status,
-            "progress": live.get("progress", self.run.progress),
-            "total": live.get("total", self.run.total),
-            "message": live.get("message", self.run.message),
-        }
-        total = data["total"] or 0
-        data["percent"] = (
-            100
-            if data["status"] == "done"
-            else (int(data["progress"] * 100 / total) if total else 0)
-        )
+        data = status_of(self.run)
         if (
             request.accept_mimetypes.best == "application/json"
             or request.args.get("format") == "json"
