@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import Flask, g
 from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 from koepel.platform import config, errors, i18n, policy, security
 from koepel.platform.auth import passwords
 from koepel.platform.db import tune_sqlite
 from koepel.platform.extensions import babel, csrf, db, login_manager, migrate
 from koepel.platform.models import User
-from sqlalchemy import select
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 # platform/, templates/ and migrations/ sit side by side both in the repository (editable
 # install) and under site-packages/koepel/ (wheel), so paths relative to this file hold.

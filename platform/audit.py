@@ -15,11 +15,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
 from koepel.platform.models import AuditEvent, User
 from koepel.platform.tenancy import cross_tenant
 from koepel.platform.timeutil import utcnow
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 7_300_501  # PostgreSQL advisory-lock key for appending to the chain

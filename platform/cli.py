@@ -7,11 +7,12 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy import select
+
 from koepel.platform import audit, policy
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation
 from koepel.platform.web import commit
-from sqlalchemy import select
 
 
 def _create_app() -> Flask:
@@ -75,9 +76,10 @@ def audit_verify() -> None:
 @click.pass_context
 def worker_command(ctx: click.Context, burst: bool) -> None:
     """Run background jobs from Redis (needs REDIS_URL)."""
-    from koepel.platform import jobs
     from redis import Redis
     from rq import Queue, Worker
+
+    from koepel.platform import jobs
 
     app = ctx.ensure_object(ScriptInfo).load_app()
     url = app.config.get("REDIS_URL")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from koepel.platform.auth import operations as ops
 from koepel.platform.extensions import db
 from koepel.platform.models import Affiliation, AffiliationKind, Organisation, OrgKind
-from sqlalchemy import select
 
 DEMO_PASSWORD = "koepel-demo-2026"
 DEMO_DOMAIN = "demo.koepel.nl"

@@ -5,6 +5,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+
 from koepel.platform.db import Base
 
 db = SQLAlchemy(model_class=Base)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from flask import Flask, current_app, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
+
 from koepel.platform import money, timeutil
 
 

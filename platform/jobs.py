@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
 from koepel.platform.extensions import db
 from koepel.platform.models import JobRun
 from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 

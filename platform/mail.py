@@ -18,11 +18,12 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
+
 from koepel.platform.extensions import db
 from koepel.platform.jobs import JobContext, enqueue, job
 from koepel.platform.models import OutboxMessage
 from koepel.platform.timeutil import utcnow
-from sqlalchemy import select
 
 
 def queue_email(*, to: str, subject: str, body: str, tenant_id: int | None = None) -> OutboxMessage:

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
 from koepel.platform.extensions import db
 from koepel.platform.models import (
     Affiliation,
@@ -26,7 +28,6 @@ from koepel.platform.models import (
     User,
 )
 from koepel.platform.tenancy import cross_tenant
-from sqlalchemy import select
 
 # -- Roles per kind of organisation -------------------------------------------------------
 ROLES: dict[OrgKind, tuple[str, ...]] = {

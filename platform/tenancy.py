@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from koepel.platform import rls
 from sqlalchemy import ForeignKey, event
 from sqlalchemy.orm import (
     Mapped,
@@ -32,6 +31,8 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+
+from koepel.platform import rls
 
 
 class TenancyError(RuntimeError):

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from flask import abort, g, redirect, request, url_for
 from flask.views import MethodView
 from flask_login import current_user
+
 from koepel.platform import policy
 from koepel.platform.extensions import db
 from koepel.platform.jobs import dispatch_pending
@@ -24,19 +25,6 @@ def commit() -> None:
     """End the unit of work: commit, then hand queued jobs to the runner."""
     db.session.commit()
     dispatch_pending(db.session)
-
-
-class PageView(MethodView):
-    """A page for a logged-in user that acts for no organisation in particular."""
-
-    login_required: ClassVar[bool] = True
-
-    def dispatch_request(self, **kwargs: Any) -> Any:
-        if self.login_required and not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        rv = super().dispatch_request(**kwargs)
-        commit()
-        return rv
 
 
 class OrgView(MethodView):

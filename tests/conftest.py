@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import servers
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event
 from sqlalchemy.orm import scoped_session, sessionmaker
+
+import servers
 
 BACKEND = os.environ.get("KOEPEL_TEST_DB", "sqlite")
 REQUIRE_SERVERS = os.environ.get("KOEPEL_REQUIRE_SERVERS") == "1"

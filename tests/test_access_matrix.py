@@ -8,9 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from access_matrix import MATRIX, Covered, LoggedIn, Open, Org
+
 from koepel.platform import policy
 from koepel.platform.models import OrgKind
+
+from access_matrix import MATRIX, Covered, LoggedIn, Open, Org
 
 ROOT = Path(__file__).resolve().parents[1]
 

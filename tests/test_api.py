@@ -41,8 +41,9 @@ def test_token_round_trip(client, db, make_org, make_user):
     r = client.get("/api/v1/me", headers=_auth(token))
     assert r.status_code == 401 and r.mimetype == PROBLEM
     # Only the hash is stored.
-    from koepel.platform.models import ApiToken
     from sqlalchemy import select
+
+    from koepel.platform.models import ApiToken
 
     stored = db.session.scalars(select(ApiToken.token_hash)).all()
     assert token not in stored and len(stored[0]) == 64
@@ -141,8 +142,9 @@ def test_openapi_document_lists_every_api_route(app, client):
 
 
 def test_every_error_status_is_a_problem_document(app):
-    from koepel.platform.errors import handle_http_exception
     from werkzeug.exceptions import Conflict, Forbidden, UnprocessableEntity
+
+    from koepel.platform.errors import handle_http_exception
 
     for error in (Conflict("Dit is al gewijzigd."), UnprocessableEntity("Regel geschonden."),
                   Forbidden()):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from koepel.platform import audit
-from koepel.platform.tenancy import cross_tenant
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
+
+from koepel.platform import audit
+from koepel.platform.tenancy import cross_tenant
 
 
 def _record(db, org, n):
@@ -124,9 +125,10 @@ def test_verify_command_reports_the_broken_link(app, db, make_org):
 
 
 def test_tenants_see_only_their_own_events(db, make_org):
+    from sqlalchemy import select
+
     from koepel.platform.models import AuditEvent
     from koepel.platform.tenancy import acting_for
-    from sqlalchemy import select
 
     a, b = make_org(), make_org()
     _record(db, a, 2)

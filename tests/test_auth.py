@@ -7,8 +7,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD
 from sqlalchemy import select
+
+from conftest import PASSWORD
 
 
 def test_login_and_logout(client, make_org, make_user, login, csrf):

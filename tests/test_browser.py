@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import missing
+
 from koepel.platform import demo
+
+from conftest import missing
 from live_server import LiveServer
 
 try:
@@ -86,6 +88,7 @@ def live(app, new_database, tmp_path_factory) -> Iterator[Live]:
     """The demo data, committed, served over HTTP. ``app`` (the session's app) has set
     KOEPEL_INSTANCE; this app is separate and has no SERVER_NAME."""
     from flask_migrate import upgrade
+
     from koepel.platform.app import create_app
     from koepel.platform.auth import operations as ops
     from koepel.platform.extensions import db

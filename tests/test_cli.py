@@ -6,9 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from koepel.platform import demo
 from koepel.platform.models import Organisation, OrgRole, User
-from sqlalchemy import func, select
 
 
 def _invoke(app, *args):

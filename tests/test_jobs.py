@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
 from koepel.platform import jobs
 from koepel.platform.extensions import db as _db
 from koepel.platform.models import Invitation, JobRun
 from koepel.platform.tenancy import acting_for, cross_tenant, current_tenant_id
 from koepel.platform.web import commit
-from sqlalchemy import select
 
 SEEN: list[tuple] = []
 
@@ -143,6 +144,7 @@ def test_real_worker_process_runs_a_job(app, new_database, tmp_path):
     if not app.config.get("REDIS_URL"):
         pytest.skip("needs Redis: runs in the PostgreSQL + Redis pass of `make test`")
     from flask_migrate import upgrade
+
     from koepel.platform.app import create_app
     from koepel.platform.mail import queue_email
 

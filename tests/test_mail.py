@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
 from koepel.platform import mail
 from koepel.platform.models import OutboxMessage
 from koepel.platform.web import commit
-from sqlalchemy import select
 
 
 def test_message_is_sent_once(db, mailbox, run_jobs):

@@ -7,6 +7,11 @@ import pytest
 from babel.numbers import NumberFormatError, parse_decimal
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, func, insert, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import StatementError
+from sqlalchemy.schema import CreateTable
+
 from koepel.platform.money import (
     CENT,
     MAX_MONEY,
@@ -18,10 +23,6 @@ from koepel.platform.money import (
     to_money,
     validate_weights_sum_100,
 )
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, func, insert, select
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import StatementError
-from sqlalchemy.schema import CreateTable
 
 D = Decimal
 

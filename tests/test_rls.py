@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
 from koepel.platform.models import Invitation
 from koepel.platform.tenancy import TenantOwned, acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
-from sqlalchemy import text
-from sqlalchemy.exc import DatabaseError
 
 
 @pytest.fixture

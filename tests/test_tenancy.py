@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select, update
+
 from koepel.platform.models import Invitation
 from koepel.platform.tenancy import TenancyError, acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
-from sqlalchemy import select, update
 
 
 def _invitation(org, email):

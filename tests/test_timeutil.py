@@ -1,6 +1,11 @@
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import StatementError
+from sqlalchemy.schema import CreateTable
+
 from koepel.platform.timeutil import (
     AMSTERDAM,
     UTC,
@@ -11,10 +16,6 @@ from koepel.platform.timeutil import (
     to_local,
     utcnow,
 )
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import StatementError
-from sqlalchemy.schema import CreateTable
 
 
 def utc(*args: int) -> datetime:

@@ -7,11 +7,12 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, abort, g, request
+from webargs.flaskparser import FlaskParser
+
 from koepel.platform import policy
 from koepel.platform.auth import operations as ops
 from koepel.platform.models import Organisation, User
 from koepel.platform.timeutil import utcnow
-from webargs.flaskparser import FlaskParser
 
 PREFIX = "/api/v1"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, current_app, g, request
+from sqlalchemy import select
+
 from koepel.platform import policy
 from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_org, require_user
 from koepel.platform.api.schemas import (
@@ -18,7 +20,6 @@ from koepel.platform.jobs import status_of
 from koepel.platform.models import JobRun
 from koepel.platform.tenancy import acting_for
 from koepel.platform.web import commit
-from sqlalchemy import select
 
 auth_blp = ApiBlueprint(
     "api_auth", __name__, url_prefix="/api/v1/auth", description="Sleutels (tokens) voor de API"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from koepel.platform.auth.passwords import MIN_LENGTH
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from koepel.platform.auth.passwords import MIN_LENGTH
 
 _EMAIL = [
     DataRequired(_l("Vul uw e-mailadres in.")),

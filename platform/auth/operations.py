@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import select
+
 from koepel.platform import audit, policy
 from koepel.platform.auth import throttle
 from koepel.platform.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
@@ -20,7 +22,6 @@ from koepel.platform.models import ApiToken, Invitation, Organisation, OrgRole, 
 from koepel.platform.models.accounts import normalise_email
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
-from sqlalchemy import select
 
 
 class OperationError(ValueError):

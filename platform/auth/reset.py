@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
 from koepel.platform.extensions import db
 from koepel.platform.models import User
 

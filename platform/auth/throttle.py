@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from koepel.platform.models import LoginAttempt
-from koepel.platform.timeutil import utcnow
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+
+from koepel.platform.models import LoginAttempt
+from koepel.platform.timeutil import utcnow
 
 
 def wait_time(

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+
 from koepel.platform import policy
 from koepel.platform.auth import operations as ops
 from koepel.platform.auth import reset

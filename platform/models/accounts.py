@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from koepel.platform.extensions import db
 from koepel.platform.models.organisations import Organisation
 from koepel.platform.tenancy import TenantOwned
 from koepel.platform.timeutil import UTCDateTime, utcnow
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
 def normalise_email(email: str) -> str:

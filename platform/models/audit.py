@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
 from koepel.platform.extensions import db
 from koepel.platform.tenancy import TenantOwned
 from koepel.platform.timeutil import UTCDateTime
-from sqlalchemy import JSON, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 class AuditEvent(TenantOwned, db.Model):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
 from koepel.platform.extensions import db
 from koepel.platform.tenancy import TenantOwned
 from koepel.platform.timeutil import UTCDateTime, utcnow
-from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 class JobRun(TenantOwned, db.Model):

@@ -6,10 +6,11 @@ import enum
 import re
 from datetime import date, datetime
 
-from koepel.platform.extensions import db
-from koepel.platform.timeutil import UTCDateTime, utcnow
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from koepel.platform.extensions import db
+from koepel.platform.timeutil import UTCDateTime, utcnow
 
 # Slugs are the first URL segment (/<slug>/...), so they must not shadow the app's own.
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")

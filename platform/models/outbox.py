@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from koepel.platform.extensions import db
-from koepel.platform.timeutil import UTCDateTime, utcnow
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+
+from koepel.platform.extensions import db
+from koepel.platform.timeutil import UTCDateTime, utcnow
 
 
 class OutboxMessage(db.Model):

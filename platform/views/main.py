@@ -19,10 +19,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import text
+
 from koepel.platform.auth.views import home_for, safe_next
 from koepel.platform.extensions import db
 from koepel.platform.web import commit
-from sqlalchemy import text
 
 bp = Blueprint("main", __name__)
 

@@ -16,6 +16,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
 from koepel.platform import policy
 from koepel.platform.auth import operations as ops
 from koepel.platform.auth.forms import InviteForm
@@ -25,8 +28,6 @@ from koepel.platform.mail import queue_email
 from koepel.platform.models import AuditEvent, Invitation, JobRun, OrgKind, OrgRole, User
 from koepel.platform.timeutil import utcnow
 from koepel.platform.web import OrgView
-from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 bp = Blueprint("org", __name__)
 
