@@ -70,7 +70,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(org_bp)  # last: its /<org_slug>/ rules are the catch-all
+    _init_domain_modules(app)
+    app.register_blueprint(org_bp)  # last among pages: /<org_slug>/ is the catch-all
 
     app.context_processor(_template_context)
 
@@ -78,6 +79,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _init_domain_modules(app: Flask) -> None:
+    """Load the domain modules declared under the ``koepel.modules`` entry point, in a
+    fixed order (tenants before bids before contracts: the order they depend on)."""
+    from importlib.metadata import entry_points
+
+    order = {"tenants": 0, "bids": 1, "contracts": 2}
+    found = sorted(entry_points(group="koepel.modules"), key=lambda e: order.get(e.name, 9))
+    for entry in found:
+        entry.load()(app)
 
 
 def _init_login(app: Flask) -> None:
