@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+_registered = False
+
 
 def init_app(app: Flask) -> None:
-    from koepel.tenants import models  # noqa: F401  (registers the tables)
+    global _registered
+    from koepel.tenants import access, models  # noqa: F401  (registers the tables)
+
+    if not _registered:  # the policy table is process-wide; apps may be made twice
+        access.register()
+        _registered = True
