@@ -18,6 +18,7 @@ from flask_login import current_user
 from koepel.platform import policy
 from koepel.platform.extensions import db
 from koepel.platform.jobs import dispatch_pending
+from koepel.platform.models import OrgKind
 from koepel.platform.tenancy import acting_for
 
 
@@ -31,6 +32,10 @@ class OrgView(MethodView):
     """A page acting for the organisation named in the URL."""
 
     action: ClassVar[str] = "org.view"
+    # The kinds of organisation the page exists for (None: all); others get 404.
+    kinds: ClassVar[tuple[OrgKind, ...] | None] = None
+    # A page may hold several forms; POST may need another action than GET.
+    post_action: ClassVar[str | None] = None
 
     def dispatch_request(self, org_slug: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
@@ -39,9 +44,14 @@ class OrgView(MethodView):
         if found is None:
             abort(404)
         self.org, self.roles = found
+        if self.kinds is not None and self.org.kind not in self.kinds:
+            abort(404)
         g.acting_org, g.acting_roles = self.org, self.roles
         with acting_for(self.org.id):
-            if not policy.can(self.roles, self.action):
+            action = (
+                self.post_action if request.method == "POST" and self.post_action else self.action
+            )
+            if not policy.can(self.roles, action):
                 abort(403)
             self.load(**kwargs)
             rv = super().dispatch_request(**kwargs)

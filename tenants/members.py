@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from koepel.platform import audit
@@ -49,7 +50,7 @@ class MemberData:
 
 def _check(data: MemberData) -> MemberData:
     if not data.first_name.strip() and not data.last_name.strip():
-        raise MemberError("Vul een naam in.", "last_name")
+        raise MemberError(_("Vul een naam in."), "last_name")
     if data.postcode:
         try:
             data.postcode = validation.postcode(data.postcode)
@@ -60,9 +61,9 @@ def _check(data: MemberData) -> MemberData:
     except ValueError as exc:
         raise MemberError(str(exc), "phone") from None
     if data.date_of_birth and data.date_of_birth > date.today():
-        raise MemberError("Een geboortedatum kan niet in de toekomst liggen.", "date_of_birth")
+        raise MemberError(_("Een geboortedatum kan niet in de toekomst liggen."), "date_of_birth")
     if data.date_of_birth and data.date_of_birth.year < 1900:
-        raise MemberError("Kijk de geboortedatum na.", "date_of_birth")
+        raise MemberError(_("Kijk de geboortedatum na."), "date_of_birth")
     return data
 
 
@@ -140,7 +141,7 @@ def update(
     on_behalf_of: str | None = None,
 ) -> Member:
     if member.erased_at is not None:
-        raise MemberError("Dit lid is gewist en kan niet meer worden gewijzigd.")
+        raise MemberError(_("Dit lid is gewist en kan niet meer worden gewijzigd."))
     data = _check(data)
     before = _snapshot(member)
     _apply(member, data)
@@ -169,9 +170,9 @@ def end_membership(
     on_behalf_of: str | None = None,
 ) -> None:
     if member.left_on is not None:
-        raise MemberError("Het lidmaatschap is al beëindigd.")
+        raise MemberError(_("Het lidmaatschap is al beëindigd."))
     if on < member.joined_on:
-        raise MemberError("De einddatum ligt voor de datum van inschrijving.", "left_on")
+        raise MemberError(_("De einddatum ligt voor de datum van inschrijving."), "left_on")
     before = _snapshot(member)
     member.left_on = on
     volunteer = db.session.scalar(
@@ -204,7 +205,7 @@ def set_fee(
 ) -> MembershipFee:
     amount = to_money(amount)
     if amount < 0:
-        raise MemberError("Een contributie kan niet negatief zijn.", "amount")
+        raise MemberError(_("Een contributie kan niet negatief zijn."), "amount")
     fee = db.session.scalar(
         select(MembershipFee).where(
             MembershipFee.member_id == member.id, MembershipFee.year == year

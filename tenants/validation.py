@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+
 _POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*([A-Za-z]{2})$")
 _FORBIDDEN_LETTERS = {"SA", "SD", "SS"}  # never issued by PostNL
 _RANGE = re.compile(r"^([1-9][0-9]{3})(?:\s*-\s*([1-9][0-9]{3}))?$")
@@ -14,14 +16,14 @@ def postcode(value: str) -> str:
     """'1234ab' -> '1234 AB'."""
     match = _POSTCODE.match((value or "").strip())
     if not match or match.group(2).upper() in _FORBIDDEN_LETTERS:
-        raise ValueError("Vul een Nederlandse postcode in, bijvoorbeeld 5423 AB.")
+        raise ValueError(_("Vul een Nederlandse postcode in, bijvoorbeeld 5423 AB."))
     return f"{match.group(1)} {match.group(2).upper()}"
 
 
 def kvk_number(value: str) -> str:
     digits = (value or "").strip()
     if not re.fullmatch(r"[0-9]{8}", digits):
-        raise ValueError("Een KvK-nummer heeft precies 8 cijfers.")
+        raise ValueError(_("Een KvK-nummer heeft precies 8 cijfers."))
     return digits
 
 
@@ -31,7 +33,7 @@ def phone(value: str) -> str:
         return ""
     digits = re.sub(r"[\s\-().]", "", text)
     if not re.fullmatch(r"\+?[0-9]{10,15}", digits):
-        raise ValueError("Vul een telefoonnummer in van 10 cijfers, bijvoorbeeld 0492 123456.")
+        raise ValueError(_("Vul een telefoonnummer in van 10 cijfers, bijvoorbeeld 0492 123456."))
     return text
 
 
@@ -44,11 +46,11 @@ def postcode_ranges(value: str) -> list[tuple[int, int]]:
             continue
         match = _RANGE.match(part)
         if not match:
-            raise ValueError("Schrijf postcodegebieden als 5721-5725, 5730 (alleen de cijfers).")
+            raise ValueError(_("Schrijf postcodegebieden als 5721-5725, 5730 (alleen de cijfers)."))
         low = int(match.group(1))
         high = int(match.group(2) or low)
         if high < low:
-            raise ValueError(f"In {part} staat het hoogste getal voor het laagste.")
+            raise ValueError(_("In %(part)s staat het hoogste getal voor het laagste.", part=part))
         ranges.append((low, high))
     return ranges
 

@@ -40,6 +40,7 @@ class Org:
     obj: Callable[[Any, Any], dict[str, Any]] | None = None
     methods: tuple[str, ...] = ("GET",)
     post_action: str | None = None  # POST needs this action instead
+    kinds: tuple[str, ...] | None = None  # organisation kinds the page exists for
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,25 @@ def _job_for(db, org) -> dict[str, Any]:
         db.session.info.pop("koepel_pending_jobs", None)  # never dispatched
     return {"job_id": run.id}
 
+
+def _member_for(db, org) -> dict[str, Any]:
+    from datetime import date
+
+    from koepel.platform.tenancy import acting_for
+    from koepel.tenants import members
+
+    with acting_for(org.id):
+        member = members.register(
+            actor=None,
+            org=org,
+            data=members.MemberData(
+                first_name="Matrix", last_name="Lid", joined_on=date(2024, 1, 1)
+            ),
+        )
+    return {"member_id": member.id}
+
+
+COOP = ("cooperative",)
 
 MATRIX: dict[str, Any] = {
     "static": Open(),
@@ -76,6 +96,15 @@ MATRIX: dict[str, Any] = {
     "org.people": Org("org.people.view", methods=("GET", "POST"), post_action="org.people.invite"),
     "org.audit": Org("org.audit.view"),
     "org.job": Org("org.jobs.view", obj=_job_for),
+    # tenants: members
+    "members.list": Org("members.view", kinds=COOP),
+    "members.new": Org("members.manage", kinds=COOP, methods=("GET", "POST")),
+    "members.detail": Org("members.view", kinds=COOP, obj=_member_for),
+    "members.edit": Org("members.manage", kinds=COOP, obj=_member_for, methods=("GET", "POST")),
+    "members.end": Org("members.manage", kinds=COOP, obj=_member_for, methods=("POST",), ok=302),
+    "members.fee": Org("members.manage", kinds=COOP, obj=_member_for, methods=("POST",)),
+    "members.export": Org("members.export", kinds=COOP, obj=_member_for),
+    "members.erase": Org("members.erase", kinds=COOP, obj=_member_for, methods=("POST",), ok=400),
     # API
     "api-docs.openapi_json": Open(),
     "api_auth.create_token": Covered("tests/test_api.py::test_token_round_trip"),

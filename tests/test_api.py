@@ -146,8 +146,11 @@ def test_every_error_status_is_a_problem_document(app):
 
     from koepel.platform.errors import handle_http_exception
 
-    for error in (Conflict("Dit is al gewijzigd."), UnprocessableEntity("Regel geschonden."),
-                  Forbidden()):
+    for error in (
+        Conflict("Dit is al gewijzigd."),
+        UnprocessableEntity("Regel geschonden."),
+        Forbidden(),
+    ):
         with app.test_request_context("/api/v1/orgs/x"):
             response = handle_http_exception(error)
         assert response.mimetype == PROBLEM

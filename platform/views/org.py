@@ -67,6 +67,7 @@ class Home(OrgView):
 
 class People(OrgView):
     action = "org.people.view"
+    post_action = "org.people.invite"
 
     def _form(self) -> InviteForm:
         form = InviteForm()
@@ -105,8 +106,6 @@ class People(OrgView):
         return self._render(self._form())
 
     def post(self):
-        if not self.can("org.people.invite"):
-            abort(403)
         form = self._form()
         if not form.validate_on_submit():
             return self._render(form, 400 if form.errors.get("csrf_token") else 200)
