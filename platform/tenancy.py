@@ -23,6 +23,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, event
+from sqlalchemy.sql.util import find_tables
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -95,8 +96,28 @@ class TenantOwned:
         )
 
 
+_tenant_tables: tuple[int, frozenset] = (-1, frozenset())
+
+
+def _tenant_owned_tables() -> frozenset:
+    """The tables of all TenantOwned models, recomputed when models are added."""
+    global _tenant_tables
+    from koepel.platform.extensions import db
+
+    mappers = db.Model.registry.mappers
+    if _tenant_tables[0] != len(mappers):
+        owned = frozenset(m.local_table for m in mappers if issubclass(m.class_, TenantOwned))
+        _tenant_tables = (len(mappers), owned)
+    return _tenant_tables[1]
+
+
 def _touches_tenant_data(state: ORMExecuteState) -> bool:
-    return any(issubclass(m.class_, TenantOwned) for m in state.all_mappers)
+    if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
+        return True
+    # all_mappers misses an entity named only in FROM, e.g. select(func.count())
+    # .select_from(Member); look at the tables themselves.
+    tables = _tenant_owned_tables()
+    return any(t in tables for t in find_tables(state.statement, include_joins=True, include_aliases=True))
 
 
 def _database_view(scope: Scope | None) -> str:

@@ -124,3 +124,22 @@ def test_slugs_cannot_shadow_the_apps_own_paths(app):
         with pytest.raises(ValueError):
             Organisation(slug=bad, name="x", kind=OrgKind.COOPERATIVE)
     assert Organisation(slug="laarbeek-zorg", name="x", kind=OrgKind.COOPERATIVE).slug
+
+
+def test_aggregates_and_froms_are_scoped_too(db, two_tenants):
+    """Found in review: all_mappers misses an entity named only in FROM."""
+    from sqlalchemy import exists, func
+
+    from koepel.platform.models import Organisation
+
+    a, b = two_tenants
+    with acting_for(a.id):
+        assert db.session.scalar(select(func.count()).select_from(Invitation)) == 1
+        assert db.session.scalar(select(func.count(Invitation.id))) == 1
+        assert db.session.scalar(select(exists().where(Invitation.email == "b@example.org"))) is False
+        joined = select(Organisation.slug).join(Invitation, Invitation.tenant_id == Organisation.id)
+        assert db.session.scalars(joined).all() == [a.slug]
+        sub = select(Invitation.id).subquery()
+        assert db.session.scalar(select(func.count()).select_from(sub)) == 1
+    with pytest.raises(TenancyError):
+        db.session.scalar(select(func.count()).select_from(Invitation))
