@@ -3,6 +3,7 @@ municipalities and providers, with one demo account per role. Idempotent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
@@ -106,4 +107,10 @@ def load() -> int:
             created += 1
         ops.grant_role(actor=None, user=user, org=orgs[slug], role=role)
     db.session.flush()
+    for extension in EXTENSIONS:  # the domain modules' demo data, in registration order
+        created += extension(orgs)
     return created
+
+
+# Domain modules append loaders here: ``fn(orgs_by_slug) -> records added`` (idempotent).
+EXTENSIONS: list[Callable[[dict[str, Organisation]], int]] = []

@@ -23,7 +23,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, event
-from sqlalchemy.sql.util import find_tables
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -32,6 +31,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql.util import find_tables
 
 from koepel.platform import rls
 
@@ -117,7 +117,8 @@ def _touches_tenant_data(state: ORMExecuteState) -> bool:
     # all_mappers misses an entity named only in FROM, e.g. select(func.count())
     # .select_from(Member); look at the tables themselves.
     tables = _tenant_owned_tables()
-    return any(t in tables for t in find_tables(state.statement, include_joins=True, include_aliases=True))
+    found = find_tables(state.statement, include_joins=True, include_aliases=True)
+    return any(t in tables for t in found)
 
 
 def _database_view(scope: Scope | None) -> str:

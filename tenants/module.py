@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
 from koepel.platform import navigation
 from koepel.platform.models import OrgKind
 
 COOP = (OrgKind.COOPERATIVE,)
+UMBRELLA = (OrgKind.UMBRELLA,)
 LINKS = [
+    navigation.Link(
+        "umbrella.cooperatives", _l("Aangesloten coöperaties"), "umbrella.dashboard.view", UMBRELLA
+    ),
+    navigation.Link(
+        "umbrella.news", _l("Nieuws voor de coöperaties"), "umbrella.dashboard.view", UMBRELLA
+    ),
+    navigation.Link("coop_dashboard.view", _l("Overzicht"), "coop.dashboard.view", COOP),
     navigation.Link("members.list", _l("Leden"), "members.view", COOP),
+    navigation.Link("help.list", _l("Hulpvragen"), "help.view", COOP),
+    navigation.Link("services.list", _l("Diensten"), "services.view", COOP),
+    navigation.Link("volunteers.list", _l("Vrijwilligers"), "volunteers.view", COOP),
+    navigation.Link("umbrella.coop_umbrellas", _l("Koepel en nieuws"), "coop.profile.view", COOP),
 ]
 _registered = False
 
@@ -18,10 +32,47 @@ _registered = False
 def init_app(app: Flask) -> None:
     global _registered
     from koepel.tenants import access, models  # noqa: F401  (registers the tables)
-    from koepel.tenants.views import members
+    from koepel.tenants.views import dashboard, help, members, services, umbrella, volunteers
 
     app.register_blueprint(members.bp)
+    app.register_blueprint(help.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(umbrella.bp)
+    app.register_blueprint(services.bp)
+    app.register_blueprint(volunteers.bp)
+    from koepel.tenants import api
+
+    api.register()
+    app.cli.add_command(generate_command)
     if not _registered:  # the policy table is process-wide; apps may be made twice
+        from koepel.platform import demo as platform_demo
+        from koepel.tenants import demo
+
         access.register()
         navigation.register(LINKS)
+        platform_demo.EXTENSIONS.append(demo.load)
         _registered = True
+
+
+@click.command("generate")
+@click.option("--umbrellas", default=50, show_default=True)
+@click.option("--cooperatives", default=500, show_default=True)
+@click.option("--members", default=50_000, show_default=True)
+@click.option("--seed", default="koepel", show_default=True, help="Same seed, same data.")
+@with_appcontext
+def generate_command(umbrellas: int, cooperatives: int, members: int, seed: str) -> None:
+    """Fill the database with generated umbrellas, cooperatives and members (benchmarks)."""
+    from koepel.platform.web import commit
+    from koepel.tenants.generate import generate
+
+    try:
+        report = generate(
+            umbrellas=umbrellas, cooperatives=cooperatives, members=members, seed=seed
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    commit()
+    click.echo(
+        f"generated {report.umbrellas} umbrellas, {report.cooperatives} cooperatives, "
+        f"{report.members} members ({report.rows} rows) in {report.seconds:.1f} s"
+    )

@@ -76,7 +76,145 @@ def _member_for(db, org) -> dict[str, Any]:
     return {"member_id": member.id}
 
 
+def _help_request_for(db, org) -> dict[str, Any]:
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from koepel.platform.tenancy import acting_for
+    from koepel.tenants import catalogue, help, members
+    from koepel.tenants.models import FundingSource, ServiceKind
+
+    with acting_for(org.id):
+        member = members.register(
+            actor=None,
+            org=org,
+            data=members.MemberData(
+                first_name="Hulp", last_name="Vrager", joined_on=date(2024, 1, 1)
+            ),
+        )
+        service = catalogue.create(
+            actor=None,
+            org=org,
+            data=catalogue.ServiceData(
+                code="transport",
+                name=f"Vervoer {member.id}",
+                kind=ServiceKind.INFORMAL,
+                funding=FundingSource.MEMBER_CONTRIBUTION,
+                member_price=Decimal("0"),
+            ),
+        )
+        request = help.ask(
+            actor=None,
+            org=org,
+            member=member,
+            service=service,
+            wanted_on=date.today() + timedelta(days=3),
+        )
+    return {"request_id": request.id}
+
+
+def _invitation_for(db, org) -> dict[str, Any]:
+    from koepel.platform.models import Organisation, OrgKind
+    from koepel.tenants import umbrella
+
+    koepel = Organisation(
+        kind=OrgKind.UMBRELLA,
+        slug=f"inv-{org.id}-{id(db) % 100000}-{_next()}",
+        name="Uitnodigende koepel",
+    )
+    db.session.add(koepel)
+    db.session.flush()
+    invitation = umbrella.invite(actor=_system_user(db), umbrella=koepel, cooperative=org)
+    return {"invitation_id": invitation.id}
+
+
+def _member_umbrella_for(db, org) -> dict[str, Any]:
+    """A current umbrella of ``org`` (a cooperative)."""
+    from datetime import date
+
+    from koepel.platform.models import Affiliation, AffiliationKind, Organisation, OrgKind
+
+    koepel = Organisation(kind=OrgKind.UMBRELLA, slug=f"mem-{org.id}-{_next()}", name="Koepel")
+    db.session.add(koepel)
+    db.session.flush()
+    db.session.add(
+        Affiliation(
+            kind=AffiliationKind.UMBRELLA_MEMBER,
+            parent_id=koepel.id,
+            child_id=org.id,
+            start_date=date(2020, 1, 1),
+        )
+    )
+    db.session.flush()
+    return {"umbrella_slug": koepel.slug}
+
+
+def _consenting_member_for(db, org) -> dict[str, Any]:
+    """A member cooperative of umbrella ``org`` that consented to sharing."""
+    from datetime import date
+
+    from koepel.platform.models import Affiliation, AffiliationKind, Organisation, OrgKind
+    from koepel.platform.tenancy import acting_for
+    from koepel.tenants.models import UmbrellaConsent
+
+    coop = Organisation(
+        kind=OrgKind.COOPERATIVE, slug=f"cons-{org.id}-{_next()}", name="Coöperatie"
+    )
+    db.session.add(coop)
+    db.session.flush()
+    db.session.add(
+        Affiliation(
+            kind=AffiliationKind.UMBRELLA_MEMBER,
+            parent_id=org.id,
+            child_id=coop.id,
+            start_date=date(2020, 1, 1),
+        )
+    )
+    with acting_for(coop.id):
+        db.session.add(UmbrellaConsent(tenant_id=coop.id, umbrella_id=org.id))
+        db.session.flush()
+    return {"coop_slug": coop.slug}
+
+
+_counter = iter(range(1, 10**9))
+
+
+def _next() -> int:
+    return next(_counter)
+
+
+def _system_user(db):
+    from koepel.platform.auth import operations as ops
+
+    return ops.find_user("matrix-system@example.org") or ops.create_user(
+        actor=None, email="matrix-system@example.org", display_name="Systeem", password=None
+    )
+
+
+def _service_for(db, org) -> dict[str, Any]:
+    from decimal import Decimal
+
+    from koepel.platform.tenancy import acting_for
+    from koepel.tenants import catalogue
+    from koepel.tenants.models import FundingSource, ServiceKind
+
+    with acting_for(org.id):
+        service = catalogue.create(
+            actor=None,
+            org=org,
+            data=catalogue.ServiceData(
+                code="transport",
+                name=f"Matrix vervoer {_next()}",
+                kind=ServiceKind.INFORMAL,
+                funding=FundingSource.MEMBER_CONTRIBUTION,
+                member_price=Decimal("2.50"),
+            ),
+        )
+    return {"service_id": service.id}
+
+
 COOP = ("cooperative",)
+UMBRELLA = ("umbrella",)
 
 MATRIX: dict[str, Any] = {
     "static": Open(),
@@ -105,6 +243,48 @@ MATRIX: dict[str, Any] = {
     "members.fee": Org("members.manage", kinds=COOP, obj=_member_for, methods=("POST",)),
     "members.export": Org("members.export", kinds=COOP, obj=_member_for),
     "members.erase": Org("members.erase", kinds=COOP, obj=_member_for, methods=("POST",), ok=400),
+    # tenants: services and volunteers
+    "services.list": Org("services.view", kinds=COOP),
+    "services.new": Org("services.manage", kinds=COOP, methods=("GET", "POST")),
+    "services.edit": Org("services.manage", kinds=COOP, obj=_service_for, methods=("GET", "POST")),
+    "volunteers.list": Org("volunteers.view", kinds=COOP),
+    # GET only: an empty POST is a valid save (302); POST access is tested in
+    # tests/test_tenants_services_pages.py.
+    "volunteers.edit": Org("volunteers.manage", kinds=COOP, obj=_member_for),
+    # tenants: help requests, hours, dashboard
+    "help.list": Org("help.view", kinds=COOP),
+    "help.new": Org("help.manage", kinds=COOP, methods=("GET", "POST")),
+    "help.detail": Org("help.view", kinds=COOP, obj=_help_request_for),
+    "help.assign": Org("help.manage", kinds=COOP, obj=_help_request_for, methods=("POST",), ok=400),
+    "help.complete": Org("help.manage", kinds=COOP, obj=_help_request_for, methods=("POST",)),
+    "help.cancel": Org("help.manage", kinds=COOP, obj=_help_request_for, methods=("POST",), ok=302),
+    "help.hours": Org("help.manage", kinds=COOP, methods=("GET", "POST")),
+    "coop_dashboard.view": Org("coop.dashboard.view", kinds=COOP),
+    # tenants: umbrellas and their member cooperatives
+    "umbrella.cooperatives": Org("umbrella.dashboard.view", kinds=UMBRELLA),
+    "umbrella.invite": Org("umbrella.members.invite", kinds=UMBRELLA, methods=("POST",)),
+    "umbrella.coop_members": Org(
+        "umbrella.dashboard.view", kinds=UMBRELLA, obj=_consenting_member_for
+    ),
+    "umbrella.news": Org(
+        "umbrella.dashboard.view",
+        kinds=UMBRELLA,
+        methods=("GET", "POST"),
+        post_action="umbrella.news.publish",
+    ),
+    "umbrella.coop_umbrellas": Org("coop.profile.view", kinds=COOP),
+    "umbrella.respond": Org(
+        "umbrella.respond", kinds=COOP, obj=_invitation_for, methods=("POST",), ok=302
+    ),
+    "umbrella.leave": Org(
+        "umbrella.respond", kinds=COOP, obj=_member_umbrella_for, methods=("POST",), ok=302
+    ),
+    "umbrella.consent": Org(
+        "umbrella.consent", kinds=COOP, obj=_member_umbrella_for, methods=("POST",), ok=302
+    ),
+    "umbrella.assistance": Org(
+        "umbrella.assistance", kinds=COOP, obj=_member_umbrella_for, methods=("POST",)
+    ),
     # API
     "api-docs.openapi_json": Open(),
     "api_auth.create_token": Covered("tests/test_api.py::test_token_round_trip"),
@@ -112,4 +292,24 @@ MATRIX: dict[str, Any] = {
     "api_me.me": LoggedIn(),
     "api_orgs.organisation": Org("org.view"),
     "api_orgs.job_status": Org("org.jobs.view", obj=_job_for),
+    "api_tenants.list_members": Org("members.view", kinds=COOP),
+    "api_tenants.create_member": Org("members.manage", kinds=COOP, methods=("POST",), ok=400),
+    "api_tenants.get_member": Org("members.view", kinds=COOP, obj=_member_for),
+    "api_tenants.update_member": Org(
+        "members.manage", kinds=COOP, obj=_member_for, methods=("PUT",), ok=400
+    ),
+    "api_tenants.list_volunteers": Org("volunteers.view", kinds=COOP),
+    "api_tenants.list_services": Org("services.view", kinds=COOP),
+    "api_tenants.create_service": Org("services.manage", kinds=COOP, methods=("POST",), ok=400),
+    "api_tenants.get_service": Org("services.view", kinds=COOP, obj=_service_for),
+    "api_tenants.update_service": Org(
+        "services.manage", kinds=COOP, obj=_service_for, methods=("PUT",), ok=400
+    ),
+    "api_tenants.list_help_requests": Org("help.view", kinds=COOP),
+    "api_tenants.create_help_request": Org("help.manage", kinds=COOP, methods=("POST",), ok=400),
+    "api_tenants.get_help_request": Org("help.view", kinds=COOP, obj=_help_request_for),
+    "api_tenants.update_help_request": Org(
+        "help.manage", kinds=COOP, obj=_help_request_for, methods=("PATCH",), ok=400
+    ),
+    "api_tenants.member_cooperatives": Org("umbrella.dashboard.view", kinds=UMBRELLA),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from conftest import PASSWORD
 
@@ -133,7 +134,7 @@ def test_openapi_document_lists_every_api_route(app, client):
     documented = set(doc["paths"])
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint != "api-docs.openapi_json":
-            path = rule.rule.replace("<", "{").replace(">", "}")
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             assert path in documented, path
     token_post = doc["paths"]["/api/v1/auth/token"]["post"]
     assert "400" in token_post["responses"]

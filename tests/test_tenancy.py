@@ -136,7 +136,9 @@ def test_aggregates_and_froms_are_scoped_too(db, two_tenants):
     with acting_for(a.id):
         assert db.session.scalar(select(func.count()).select_from(Invitation)) == 1
         assert db.session.scalar(select(func.count(Invitation.id))) == 1
-        assert db.session.scalar(select(exists().where(Invitation.email == "b@example.org"))) is False
+        assert (
+            db.session.scalar(select(exists().where(Invitation.email == "b@example.org"))) is False
+        )
         joined = select(Organisation.slug).join(Invitation, Invitation.tenant_id == Organisation.id)
         assert db.session.scalars(joined).all() == [a.slug]
         sub = select(Invitation.id).subquery()

@@ -22,14 +22,29 @@ def coop(db, make_org):
 
 
 def _member(coop, first, postcode="5424 AB"):
-    return member_ops.register(actor=None, org=coop, data=member_ops.MemberData(
-        first_name=first, last_name="Test", joined_on=date(2020, 1, 1), postcode=postcode))
+    return member_ops.register(
+        actor=None,
+        org=coop,
+        data=member_ops.MemberData(
+            first_name=first, last_name="Test", joined_on=date(2020, 1, 1), postcode=postcode
+        ),
+    )
 
 
 def _service(coop, code="transport", name="Vervoer", vog=False, kind=ServiceKind.INFORMAL):
-    return catalogue.create(actor=None, org=coop, data=catalogue.ServiceData(
-        code=code, name=name, kind=kind, funding=FundingSource.MEMBER_CONTRIBUTION,
-        member_price=Decimal("2.50"), price_unit="per rit", requires_vog=vog))
+    return catalogue.create(
+        actor=None,
+        org=coop,
+        data=catalogue.ServiceData(
+            code=code,
+            name=name,
+            kind=kind,
+            funding=FundingSource.MEMBER_CONTRIBUTION,
+            member_price=Decimal("2.50"),
+            price_unit="per rit",
+            requires_vog=vog,
+        ),
+    )
 
 
 def _next_monday():
@@ -47,35 +62,95 @@ def test_service_rules(db, coop, make_org):
         _service(coop, code="astrology", name="Sterren")
     provider = make_org("provider", slug="help-provider")
     with pytest.raises(catalogue.ServiceError) as err:
-        catalogue.create(actor=None, org=coop, data=catalogue.ServiceData(
-            code="odd_jobs", name="Klussen", kind=ServiceKind.INFORMAL,
-            funding=FundingSource.MEMBER_CONTRIBUTION, member_price=Decimal(0), partner_id=provider.id))
+        catalogue.create(
+            actor=None,
+            org=coop,
+            data=catalogue.ServiceData(
+                code="odd_jobs",
+                name="Klussen",
+                kind=ServiceKind.INFORMAL,
+                funding=FundingSource.MEMBER_CONTRIBUTION,
+                member_price=Decimal(0),
+                partner_id=provider.id,
+            ),
+        )
     assert err.value.field == "partner_id"
-    care = catalogue.create(actor=None, org=coop, data=catalogue.ServiceData(
-        code="personal_care", name="Persoonlijke verzorging", kind=ServiceKind.FORMAL,
-        funding=FundingSource.ZVW, member_price=Decimal(0), partner_id=provider.id))
+    care = catalogue.create(
+        actor=None,
+        org=coop,
+        data=catalogue.ServiceData(
+            code="personal_care",
+            name="Persoonlijke verzorging",
+            kind=ServiceKind.FORMAL,
+            funding=FundingSource.ZVW,
+            member_price=Decimal(0),
+            partner_id=provider.id,
+        ),
+    )
     assert care.partner_id == provider.id and care.skill is None
 
 
 def test_matching_ranks_available_nearby_and_least_busy(db, coop):
     client = _member(coop, "Klant", "5424 AB")
-    near = volunteers.save(actor=None, org=coop, member=_member(coop, "Dichtbij", "5424 CD"),
-                           skills=["transport"], availability=["mon-morning"], vog_date=None)
-    far = volunteers.save(actor=None, org=coop, member=_member(coop, "Ver", "5700 AA"),
-                          skills=["transport"], availability=["mon-morning"], vog_date=None)
-    busy_near = volunteers.save(actor=None, org=coop, member=_member(coop, "Druk", "5424 EF"),
-                                skills=["transport"], availability=["mon-morning"], vog_date=None)
-    volunteers.save(actor=None, org=coop, member=_member(coop, "Tuin", "5424 AB"),
-                    skills=["gardening"], availability=["mon-morning"], vog_date=None)
-    unavailable = volunteers.save(actor=None, org=coop, member=_member(coop, "Nooit", "5424 AB"),
-                                  skills=["transport"], availability=["sun-evening"], vog_date=None)
+    near = volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Dichtbij", "5424 CD"),
+        skills=["transport"],
+        availability=["mon-morning"],
+        vog_date=None,
+    )
+    far = volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Ver", "5700 AA"),
+        skills=["transport"],
+        availability=["mon-morning"],
+        vog_date=None,
+    )
+    busy_near = volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Druk", "5424 EF"),
+        skills=["transport"],
+        availability=["mon-morning"],
+        vog_date=None,
+    )
+    volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Tuin", "5424 AB"),
+        skills=["gardening"],
+        availability=["mon-morning"],
+        vog_date=None,
+    )
+    unavailable = volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Nooit", "5424 AB"),
+        skills=["transport"],
+        availability=["sun-evening"],
+        vog_date=None,
+    )
     monday = _next_monday()
     # Two hours already given in the request's month (set up directly: that day may still
     # lie ahead, which log_hours rightly refuses).
-    db.session.add(HourEntry(tenant_id=coop.id, volunteer_id=busy_near.id,
-                             worked_on=monday.replace(day=1), minutes=120))
-    request = help.ask(actor=None, org=coop, member=client, service=_service(coop),
-                       wanted_on=monday, daypart="morning")
+    db.session.add(
+        HourEntry(
+            tenant_id=coop.id,
+            volunteer_id=busy_near.id,
+            worked_on=monday.replace(day=1),
+            minutes=120,
+        )
+    )
+    request = help.ask(
+        actor=None,
+        org=coop,
+        member=client,
+        service=_service(coop),
+        wanted_on=monday,
+        daypart="morning",
+    )
     ranked = [c.volunteer.id for c in help.candidates(request)]
     assert ranked[:3] == [near.id, busy_near.id, far.id]
     assert ranked[-1] == unavailable.id and len(ranked) == 4  # the gardener is not offered
@@ -83,12 +158,26 @@ def test_matching_ranks_available_nearby_and_least_busy(db, coop):
 
 def test_vog_is_required_where_the_service_needs_it(db, coop):
     client = _member(coop, "Klant")
-    old_vog = volunteers.save(actor=None, org=coop, member=_member(coop, "Oud"), skills=["visits"],
-                              availability=[], vog_date=date(2015, 1, 1))
-    fresh = volunteers.save(actor=None, org=coop, member=_member(coop, "Vers"), skills=["visits"],
-                            availability=[], vog_date=utcnow().date() - timedelta(days=30))
+    old_vog = volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Oud"),
+        skills=["visits"],
+        availability=[],
+        vog_date=date(2015, 1, 1),
+    )
+    fresh = volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Vers"),
+        skills=["visits"],
+        availability=[],
+        vog_date=utcnow().date() - timedelta(days=30),
+    )
     visits = _service(coop, code="home_visits", name="Huisbezoek", vog=True)
-    request = help.ask(actor=None, org=coop, member=client, service=visits, wanted_on=_next_monday())
+    request = help.ask(
+        actor=None, org=coop, member=client, service=visits, wanted_on=_next_monday()
+    )
     assert [c.volunteer.id for c in help.candidates(request)] == [fresh.id]
     with pytest.raises(help.HelpError):
         help.assign(actor=None, org=coop, request=request, volunteer=old_vog)
@@ -96,10 +185,22 @@ def test_vog_is_required_where_the_service_needs_it(db, coop):
 
 def test_states_and_weekly_repeat(db, coop):
     client = _member(coop, "Klant")
-    driver = volunteers.save(actor=None, org=coop, member=_member(coop, "Chauffeur"),
-                             skills=["transport"], availability=[], vog_date=None)
-    request = help.ask(actor=None, org=coop, member=client, service=_service(coop),
-                       wanted_on=_next_monday(), recurrence=Recurrence.WEEKLY)
+    driver = volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Chauffeur"),
+        skills=["transport"],
+        availability=[],
+        vog_date=None,
+    )
+    request = help.ask(
+        actor=None,
+        org=coop,
+        member=client,
+        service=_service(coop),
+        wanted_on=_next_monday(),
+        recurrence=Recurrence.WEEKLY,
+    )
     with pytest.raises(help.HelpError):
         help.complete(actor=None, org=coop, request=request)  # nobody matched yet
     help.assign(actor=None, org=coop, request=request, volunteer=driver)
@@ -115,26 +216,48 @@ def test_states_and_weekly_repeat(db, coop):
 
 
 def test_hours_and_reciprocity(db, coop):
-    volunteer = volunteers.save(actor=None, org=coop, member=_member(coop, "Buur"),
-                                skills=["odd_jobs"], availability=[], vog_date=None)
+    volunteer = volunteers.save(
+        actor=None,
+        org=coop,
+        member=_member(coop, "Buur"),
+        skills=["odd_jobs"],
+        availability=[],
+        vog_date=None,
+    )
     today = utcnow().date()
     help.log_hours(actor=None, org=coop, volunteer=volunteer, worked_on=today, minutes=150)
     with pytest.raises(help.HelpError):
         help.log_hours(actor=None, org=coop, volunteer=volunteer, worked_on=today, minutes=0)
     with pytest.raises(help.HelpError):
-        help.log_hours(actor=None, org=coop, volunteer=volunteer,
-                       worked_on=today + timedelta(days=5), minutes=60)
+        help.log_hours(
+            actor=None,
+            org=coop,
+            volunteer=volunteer,
+            worked_on=today + timedelta(days=5),
+            minutes=60,
+        )
     balance = help.reciprocity_balance(volunteer=volunteer, hours_per_month=10, month=today)
-    assert (balance.required_minutes, balance.given_minutes, balance.short_minutes) == (600, 150, 450)
+    assert (balance.required_minutes, balance.given_minutes, balance.short_minutes) == (
+        600,
+        150,
+        450,
+    )
 
 
 def test_volunteer_rules(db, coop):
     member = _member(coop, "Vrijwilliger")
     with pytest.raises(volunteers.VolunteerError):
-        volunteers.save(actor=None, org=coop, member=member, skills=["juggling"], availability=[],
-                        vog_date=None)
-    profile = volunteers.save(actor=None, org=coop, member=member, skills=["meals", "visits"],
-                              availability=["tue-evening", "mon-morning"], vog_date=None)
+        volunteers.save(
+            actor=None, org=coop, member=member, skills=["juggling"], availability=[], vog_date=None
+        )
+    profile = volunteers.save(
+        actor=None,
+        org=coop,
+        member=member,
+        skills=["meals", "visits"],
+        availability=["tue-evening", "mon-morning"],
+        vog_date=None,
+    )
     assert profile.availability == ["mon-morning", "tue-evening"]
     assert not volunteers.vog_valid(profile, date.today())
     member_ops.end_membership(actor=None, org=coop, member=member, on=date.today())

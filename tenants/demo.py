@@ -1,0 +1,46 @@
+"""The tenants module's demo data: profiles, members, volunteers, services and a year of
+help for the demo cooperatives, and Austerlitz (Zeist) with its 75 volunteers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from koepel.platform.extensions import db
+from koepel.platform.models import Organisation, OrgKind
+from koepel.tenants.generate import Place, fill_cooperative
+
+# slug: (members, volunteers, village, postcode area)
+COOPERATIVES = {
+    "elsendorp": (140, 18, "Elsendorp", 5424),
+    "hoogeloon": (210, 30, "Hoogeloon", 5528),
+    "laarbeek-zorg": (260, 32, "Beek en Donk", 5741),
+    "stadsdorp-zuid": (330, 40, "Amsterdam Zuid", 1077),
+    "austerlitz": (420, 75, "Austerlitz", 3711),
+}
+EXTRA = [("austerlitz", "Austerlitz Zorgt (Zeist)")]
+
+
+def load(orgs: dict[str, Organisation]) -> int:
+    created = 0
+    for slug, name in EXTRA:
+        org = orgs.get(slug) or db.session.scalar(
+            select(Organisation).where(Organisation.slug == slug)
+        )
+        if org is None:
+            org = Organisation(slug=slug, name=name, kind=OrgKind.COOPERATIVE)
+            db.session.add(org)
+            db.session.flush()
+            created += 1
+        orgs[slug] = org
+    for slug, (members, volunteers, village, postcode) in COOPERATIVES.items():
+        created += fill_cooperative(
+            orgs[slug],
+            members=members,
+            volunteers=volunteers,
+            place=Place(village, postcode),
+            seed="demo",
+            today=date.today(),
+        )
+    return created
