@@ -116,6 +116,7 @@ def _template_context() -> dict[str, Any]:
     acting = g.get("acting_org")
     return {
         "acting_org": _OrgChoice(acting) if acting is not None else None,
+        "assisting_as": g.get("on_behalf_of"),
         "user_orgs": user_orgs,
         "current_locale": i18n.current_language(),
     }

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +26,21 @@ from koepel.platform.tenancy import cross_tenant
 from koepel.platform.timeutil import utcnow
 
 GENESIS = "0" * 64
+
+# Set by the request cycle while someone acts for an organisation at its request
+# (assisted work), so every event of that request carries both names.
+_on_behalf: ContextVar[str | None] = ContextVar("koepel_audit_on_behalf", default=None)
+
+
+@contextmanager
+def acting_on_behalf(label: str | None) -> Iterator[None]:
+    token = _on_behalf.set(label)
+    try:
+        yield
+    finally:
+        _on_behalf.reset(token)
+
+
 _CHAIN_LOCK = 7_300_501  # PostgreSQL advisory-lock key for appending to the chain
 
 
@@ -107,7 +125,7 @@ def record(
         seq=(head.seq + 1) if head else 1,
         occurred_at=utcnow(),
         actor_user_id=actor.id if actor else None,
-        actor_label=actor_label(actor, on_behalf_of),
+        actor_label=actor_label(actor, on_behalf_of or _on_behalf.get()),
         tenant_id=tenant_id,
         action=action,
         object_type=obj_type,

@@ -11,7 +11,8 @@ so the whole table can still be printed and tested in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -119,18 +120,47 @@ def organisations_of(user: User) -> list[Organisation]:
     return list(db.session.scalars(stmt))
 
 
-def access_org(user: User, slug: str) -> tuple[Organisation, set[str]] | None:
+@dataclass(frozen=True)
+class Access:
+    org: Organisation
+    roles: set[str]
+    # Set when the user has no role of their own here but acts for the organisation at
+    # its request (assisted work): how the audit log and the pages name that.
+    on_behalf_of: str | None = None
+
+
+# A role source grants roles a user does not hold directly (e.g. umbrella staff helping
+# a member cooperative that asked for it): ``fn(user, org) -> (roles, label) | None``.
+RoleSource = Callable[[User, Organisation], "tuple[set[str], str] | None"]
+_ROLE_SOURCES: list[RoleSource] = []
+
+
+def register_role_source(source: RoleSource) -> None:
+    if source not in _ROLE_SOURCES:
+        _ROLE_SOURCES.append(source)
+
+
+def access(user: User, slug: str) -> Access | None:
     """The organisation ``slug`` with the user's roles in it, or None when it does not
-    exist *or* the user holds no role there: callers answer both with the same 404."""
+    exist *or* the user has no access there: callers answer both with the same 404."""
     org = db.session.scalar(
         select(Organisation).where(Organisation.slug == slug, Organisation.is_active.is_(True))
     )
     if org is None:
         return None
     roles = roles_of(user, org)
-    if not roles:
-        return None
-    return org, roles
+    if roles:
+        return Access(org, roles)
+    for source in _ROLE_SOURCES:
+        granted = source(user, org)
+        if granted:
+            return Access(org, set(granted[0]), granted[1])
+    return None
+
+
+def access_org(user: User, slug: str) -> tuple[Organisation, set[str]] | None:
+    found = access(user, slug)
+    return (found.org, found.roles) if found else None
 
 
 # -- Named cross-tenant reads -------------------------------------------------------------

@@ -15,7 +15,7 @@ from flask import abort, g, redirect, request, url_for
 from flask.views import MethodView
 from flask_login import current_user
 
-from koepel.platform import policy
+from koepel.platform import audit, policy
 from koepel.platform.extensions import db
 from koepel.platform.jobs import dispatch_pending
 from koepel.platform.models import OrgKind
@@ -40,14 +40,14 @@ class OrgView(MethodView):
     def dispatch_request(self, org_slug: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        found = policy.access_org(current_user, org_slug)
+        found = policy.access(current_user, org_slug)
         if found is None:
             abort(404)
-        self.org, self.roles = found
+        self.org, self.roles, self.on_behalf_of = found.org, found.roles, found.on_behalf_of
         if self.kinds is not None and self.org.kind not in self.kinds:
             abort(404)
-        g.acting_org, g.acting_roles = self.org, self.roles
-        with acting_for(self.org.id):
+        g.acting_org, g.acting_roles, g.on_behalf_of = self.org, self.roles, self.on_behalf_of
+        with acting_for(self.org.id), audit.acting_on_behalf(self.on_behalf_of):
             action = (
                 self.post_action if request.method == "POST" and self.post_action else self.action
             )

@@ -11,7 +11,7 @@ from flask_smorest import abort as api_abort  # carries per-field messages into 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from koepel.platform import policy
+from koepel.platform import audit, policy
 from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_org, require_user
 from koepel.platform.extensions import db
 from koepel.platform.models import OrgKind
@@ -61,7 +61,7 @@ def org_access(action: str, kind: OrgKind = OrgKind.COOPERATIVE, obj: tuple | No
             if not policy.can(roles, action):
                 abort(403)
             g.api_org = org
-            with acting_for(org.id):
+            with acting_for(org.id), audit.acting_on_behalf(g.on_behalf_of):
                 if obj is not None:
                     model, arg = obj
                     g.api_obj = db.session.scalar(select(model).where(model.id == kwargs[arg]))

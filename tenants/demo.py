@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation, OrgKind
+from koepel.platform.tenancy import acting_for
 from koepel.tenants.generate import Place, fill_cooperative
+from koepel.tenants.models import ServiceArea
 
 # slug: (members, volunteers, village, postcode area)
 COOPERATIVES = {
@@ -19,17 +21,30 @@ COOPERATIVES = {
     "stadsdorp-zuid": (330, 40, "Amsterdam Zuid", 1077),
     "austerlitz": (420, 75, "Austerlitz", 3711),
 }
-EXTRA = [("austerlitz", "Austerlitz Zorgt (Zeist)")]
+EXTRA = [
+    ("austerlitz", OrgKind.COOPERATIVE, "Austerlitz Zorgt (Zeist)"),
+    ("gemert-bakel", OrgKind.MUNICIPALITY, "Gemeente Gemert-Bakel"),
+    ("amsterdam", OrgKind.MUNICIPALITY, "Gemeente Amsterdam"),
+    ("zeist", OrgKind.MUNICIPALITY, "Gemeente Zeist"),
+]
+# cooperative: (municipality, villages or districts, postcode ranges)
+AREAS = {
+    "elsendorp": ("gemert-bakel", "Elsendorp", "5424"),
+    "hoogeloon": ("bladel", "Hoogeloon, Casteren", "5528, 5529"),
+    "laarbeek-zorg": ("laarbeek", "Beek en Donk, Aarle-Rixtel, Lieshout, Mariahout", "5735-5741"),
+    "stadsdorp-zuid": ("amsterdam", "Oud-Zuid, Rivierenbuurt", "1071-1079"),
+    "austerlitz": ("zeist", "Austerlitz", "3711"),
+}
 
 
 def load(orgs: dict[str, Organisation]) -> int:
     created = 0
-    for slug, name in EXTRA:
+    for slug, kind, name in EXTRA:
         org = orgs.get(slug) or db.session.scalar(
             select(Organisation).where(Organisation.slug == slug)
         )
         if org is None:
-            org = Organisation(slug=slug, name=name, kind=OrgKind.COOPERATIVE)
+            org = Organisation(slug=slug, name=name, kind=kind)
             db.session.add(org)
             db.session.flush()
             created += 1
@@ -43,4 +58,17 @@ def load(orgs: dict[str, Organisation]) -> int:
             seed="demo",
             today=date.today(),
         )
+    for slug, (municipality, districts, ranges) in AREAS.items():
+        with acting_for(orgs[slug].id):
+            if db.session.scalar(select(ServiceArea.id)) is None:
+                db.session.add(
+                    ServiceArea(
+                        tenant_id=orgs[slug].id,
+                        municipality_id=orgs[municipality].id,
+                        districts=districts,
+                        postcode_ranges=ranges,
+                    )
+                )
+                db.session.flush()
+                created += 1
     return created

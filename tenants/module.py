@@ -25,6 +25,13 @@ LINKS = [
     navigation.Link("services.list", _l("Diensten"), "services.view", COOP),
     navigation.Link("volunteers.list", _l("Vrijwilligers"), "volunteers.view", COOP),
     navigation.Link("umbrella.coop_umbrellas", _l("Koepel en nieuws"), "coop.profile.view", COOP),
+    navigation.Link("profile.view", _l("Profiel en werkgebied"), "coop.profile.view", COOP),
+    navigation.Link(
+        "profile.area",
+        _l("Zorgcoöperaties in ons gebied"),
+        "area.cooperatives.view",
+        (OrgKind.MUNICIPALITY, OrgKind.REGION),
+    ),
 ]
 _registered = False
 
@@ -40,16 +47,22 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(umbrella.bp)
     app.register_blueprint(services.bp)
     app.register_blueprint(volunteers.bp)
+    from koepel.tenants.views import profile
+
+    app.register_blueprint(profile.bp)
     from koepel.tenants import api
 
     api.register()
     app.cli.add_command(generate_command)
     if not _registered:  # the policy table is process-wide; apps may be made twice
         from koepel.platform import demo as platform_demo
+        from koepel.platform import policy
         from koepel.tenants import demo
+        from koepel.tenants import umbrella as umbrella_ops
 
         access.register()
         navigation.register(LINKS)
+        policy.register_role_source(umbrella_ops.assisted_roles)
         platform_demo.EXTENSIONS.append(demo.load)
         _registered = True
 

@@ -40,6 +40,7 @@ class MemberSchema(ma.Schema):
     def _email(self, value: str, **_kwargs) -> None:
         if value:
             validate.Email(error="Vul een geldig e-mailadres in.")(value)
+
     consent_contact = ma.fields.Boolean(load_default=True)
     consent_newsletter = ma.fields.Boolean(load_default=False)
     consent_photos = ma.fields.Boolean(load_default=False)

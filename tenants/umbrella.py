@@ -413,3 +413,26 @@ def members_with_consent(umbrella: Organisation, cooperative: Organisation) -> l
         for row in rows:
             db.session.expunge(row)
     return rows
+
+
+def assisted_roles(user: User, org: Organisation) -> tuple[set[str], str] | None:
+    """Role source for assisted work: staff of an umbrella that a member cooperative asked
+    for help act there as its coordinator until the grant ends."""
+    if org.kind != OrgKind.COOPERATIVE:
+        return None
+    from koepel.platform.models import OrgRole
+
+    staff_of = db.session.execute(
+        select(Organisation.id, Organisation.name)
+        .join(OrgRole, OrgRole.organisation_id == Organisation.id)
+        .where(
+            OrgRole.user_id == user.id,
+            OrgRole.role == "staff",
+            Organisation.kind == OrgKind.UMBRELLA,
+        )
+    ).all()
+    grant = active_assistance(org.id, [row.id for row in staff_of])
+    if grant is None:
+        return None
+    umbrella_name = next(row.name for row in staff_of if row.id == grant.umbrella_id)
+    return {"coordinator"}, f"{org.name} (hulp via {umbrella_name})"

@@ -213,6 +213,21 @@ def _service_for(db, org) -> dict[str, Any]:
     return {"service_id": service.id}
 
 
+def _area_for(db, org) -> dict[str, Any]:
+    from koepel.platform.models import Organisation, OrgKind
+    from koepel.platform.tenancy import acting_for
+    from koepel.tenants.models import ServiceArea
+
+    municipality = Organisation(kind=OrgKind.MUNICIPALITY, slug=f"area-{_next()}", name="Gemeente")
+    db.session.add(municipality)
+    db.session.flush()
+    with acting_for(org.id):
+        area = ServiceArea(tenant_id=org.id, municipality_id=municipality.id)
+        db.session.add(area)
+        db.session.flush()
+    return {"area_id": area.id}
+
+
 COOP = ("cooperative",)
 UMBRELLA = ("umbrella",)
 
@@ -243,6 +258,12 @@ MATRIX: dict[str, Any] = {
     "members.fee": Org("members.manage", kinds=COOP, obj=_member_for, methods=("POST",)),
     "members.export": Org("members.export", kinds=COOP, obj=_member_for),
     "members.erase": Org("members.erase", kinds=COOP, obj=_member_for, methods=("POST",), ok=400),
+    # tenants: profile, service area, a municipality's view of its area
+    "profile.view": Org("coop.profile.view", kinds=COOP),
+    "profile.edit": Org("coop.profile.manage", kinds=COOP, methods=("GET", "POST")),
+    "profile.add_area": Org("coop.profile.manage", kinds=COOP, methods=("POST",)),
+    "profile.remove_area": Org("coop.profile.manage", kinds=COOP, obj=_area_for, methods=("POST",), ok=302),
+    "profile.area": Org("area.cooperatives.view", kinds=("municipality", "region")),
     # tenants: services and volunteers
     "services.list": Org("services.view", kinds=COOP),
     "services.new": Org("services.manage", kinds=COOP, methods=("GET", "POST")),

@@ -61,14 +61,13 @@ def require_user() -> User:
 def require_org(slug: str, action: str = "org.view") -> tuple[Organisation, set[str]]:
     """The acting organisation for an API call: 404 when missing or not the user's."""
     user = require_user()
-    found = policy.access_org(user, slug)
+    found = policy.access(user, slug)
     if found is None:
         abort(404)
-    org, roles = found
-    if not policy.can(roles, action):
+    if not policy.can(found.roles, action):
         abort(403)
-    g.acting_org, g.acting_roles = org, roles
-    return org, roles
+    g.acting_org, g.acting_roles, g.on_behalf_of = found.org, found.roles, found.on_behalf_of
+    return found.org, found.roles
 
 
 def init_app(app: Flask) -> None:
