@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -83,22 +84,21 @@ class Live:
         return links[0]
 
 
-@pytest.fixture(scope="module")
-def live(app, new_database, tmp_path_factory) -> Iterator[Live]:
-    """The demo data, committed, served over HTTP. ``app`` (the session's app) has set
-    KOEPEL_INSTANCE; this app is separate and has no SERVER_NAME."""
+@contextmanager
+def serve_demo(app, new_database, tmp_path_factory, name: str, setup=None) -> Iterator[Live]:
+    """The demo data, committed, served over HTTP from a separate app on its own database
+    (``app``, the session's app, has set KOEPEL_INSTANCE; this one has no SERVER_NAME).
+    ``setup()`` runs in its app context before the commit, for a journey's extra data."""
     from flask_migrate import upgrade
 
     from koepel.platform.app import create_app
-    from koepel.platform.auth import operations as ops
     from koepel.platform.extensions import db
-    from koepel.platform.models import Organisation
     from koepel.platform.web import commit
 
-    mail_folder = tmp_path_factory.mktemp("browser-mail")
+    mail_folder = tmp_path_factory.mktemp(f"{name}-mail")
     live_app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": new_database("browser"),
+            "SQLALCHEMY_DATABASE_URI": new_database(name),
             "SECRET_KEY": "browser-test-secret",
             "KOEPEL_ENV": "testing",
             "REDIS_URL": None,  # jobs (e-mail) inline: done when the response is in
@@ -113,18 +113,8 @@ def live(app, new_database, tmp_path_factory) -> Iterator[Live]:
     with live_app.app_context():
         upgrade()
         demo.load()
-        hoogeloon = db.session.scalar(db.select(Organisation).filter_by(slug="hoogeloon"))
-        laarbeek = db.session.scalar(db.select(Organisation).filter_by(slug="laarbeek-zorg"))
-        ops.grant_role(
-            actor=None,
-            user=ops.find_user(demo.demo_email(SWITCHER_USER)),
-            org=hoogeloon,
-            role="coordinator",
-        )
-        forgetful = ops.create_user(
-            actor=None, email=RESET_EMAIL, display_name="Door Vergeet", password=demo.DEMO_PASSWORD
-        )
-        ops.grant_role(actor=None, user=forgetful, org=laarbeek, role="volunteer")
+        if setup is not None:
+            setup()
         commit()
         db.session.remove()
     server = LiveServer(live_app)
@@ -134,6 +124,33 @@ def live(app, new_database, tmp_path_factory) -> Iterator[Live]:
         server.stop()
         with live_app.app_context():
             db.engine.dispose()
+
+
+def _platform_journeys_setup() -> None:
+    from koepel.platform.auth import operations as ops
+    from koepel.platform.extensions import db
+    from koepel.platform.models import Organisation
+
+    hoogeloon = db.session.scalar(db.select(Organisation).filter_by(slug="hoogeloon"))
+    laarbeek = db.session.scalar(db.select(Organisation).filter_by(slug="laarbeek-zorg"))
+    ops.grant_role(
+        actor=None,
+        user=ops.find_user(demo.demo_email(SWITCHER_USER)),
+        org=hoogeloon,
+        role="coordinator",
+    )
+    forgetful = ops.create_user(
+        actor=None, email=RESET_EMAIL, display_name="Door Vergeet", password=demo.DEMO_PASSWORD
+    )
+    ops.grant_role(actor=None, user=forgetful, org=laarbeek, role="volunteer")
+
+
+@pytest.fixture(scope="module")
+def live(app, new_database, tmp_path_factory) -> Iterator[Live]:
+    with serve_demo(
+        app, new_database, tmp_path_factory, "browser", _platform_journeys_setup
+    ) as server:
+        yield server
 
 
 # -- the browser --------------------------------------------------------------------------

@@ -126,3 +126,19 @@ def test_home_page_query_count_does_not_grow_with_data(
     with count_queries() as large:
         client.get("/qc-1/people")
     assert large.count == small.count, large.statements
+
+
+def test_home_shows_the_modules_pages_the_user_may_use(client, make_org, make_user, login):
+    coop = make_org("cooperative", slug="nav-coop")
+    login(make_user(coop, "coordinator"))
+    html = client.get("/nav-coop/").get_data(as_text=True)
+    assert 'href="/nav-coop/members"' in html and 'href="/nav-coop/help"' in html
+    volunteer_client = client.application.test_client()
+    from conftest import csrf_from
+
+    volunteer = make_user(coop, "volunteer")
+    token = csrf_from(volunteer_client.get("/login").get_data(as_text=True))
+    volunteer_client.post("/login", data={"email": volunteer.email, "password": "correct horse battery",
+                                          "csrf_token": token})
+    html = volunteer_client.get("/nav-coop/").get_data(as_text=True)
+    assert 'href="/nav-coop/help"' in html and 'href="/nav-coop/members"' not in html

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from koepel.platform import policy
+from koepel.platform import navigation, policy
 from koepel.platform.auth import operations as ops
 from koepel.platform.auth.forms import InviteForm
 from koepel.platform.extensions import db
@@ -62,6 +62,7 @@ class Home(OrgView):
             umbrellas=umbrellas,
             role_labels=policy.ROLE_LABELS,
             can=self.can,
+            links=navigation.links_for(self.org.kind, self.roles),
         )
 
 
