@@ -31,6 +31,13 @@ from koepel.platform.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[..., Any]
+
+
+class PermanentJobError(Exception):
+    """A job refused its work for a reason a retry cannot change (bad input): it fails
+    at once, without RQ retrying it."""
+
+
 _REGISTRY: dict[str, JobFunction] = {}
 _PENDING = "koepel_pending_jobs"
 MAX_ATTEMPTS = 4
@@ -208,11 +215,12 @@ def _execute(run_id: str) -> str:
         _finish(run_id, ctx, "done")
     except Exception as exc:
         db.session.rollback()
-        final = ctx.rq_job is None or _attempts(run_id) >= MAX_ATTEMPTS
+        permanent = isinstance(exc, PermanentJobError)
+        final = permanent or ctx.rq_job is None or _attempts(run_id) >= MAX_ATTEMPTS
         error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
         _finish(run_id, ctx, "failed" if final else "queued", error)
         log.exception("job %s (%s) failed", name, run_id)
-        if ctx.rq_job is not None:
+        if ctx.rq_job is not None and not permanent:
             raise  # RQ retries it
         return "failed"
     dispatch_pending()  # jobs the job itself enqueued

@@ -26,6 +26,8 @@ LINKS = [
     navigation.Link("volunteers.list", _l("Vrijwilligers"), "volunteers.view", COOP),
     navigation.Link("umbrella.coop_umbrellas", _l("Koepel en nieuws"), "coop.profile.view", COOP),
     navigation.Link("profile.view", _l("Profiel en werkgebied"), "coop.profile.view", COOP),
+    navigation.Link("reports.index", _l("Jaarverslag"), "coop.dashboard.view", COOP),
+    navigation.Link("reports.index", _l("Jaarverslag"), "umbrella.report.create", UMBRELLA),
     navigation.Link(
         "profile.area",
         _l("Zorgcoöperaties in ons gebied"),
@@ -50,6 +52,14 @@ def init_app(app: Flask) -> None:
     from koepel.tenants.views import profile
 
     app.register_blueprint(profile.bp)
+    from koepel.tenants import imports  # noqa: F401  (registers the job members.import)
+    from koepel.tenants.views import member_io
+
+    app.register_blueprint(member_io.bp)
+    from koepel.tenants import reports  # noqa: F401  (registers the job reports.annual)
+    from koepel.tenants.views import reports as report_views
+
+    app.register_blueprint(report_views.bp)
     from koepel.tenants import api
 
     api.register()

@@ -41,6 +41,8 @@ class Org:
     methods: tuple[str, ...] = ("GET",)
     post_action: str | None = None  # POST needs this action instead
     kinds: tuple[str, ...] | None = None  # organisation kinds the page exists for
+    # Where the action depends on the kind of organisation: (kind, action) pairs.
+    action_by_kind: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,29 @@ def _area_for(db, org) -> dict[str, Any]:
     return {"area_id": area.id}
 
 
+def _report_for(db, org) -> dict[str, Any]:
+    """A finished annual report of ``org``, with its file."""
+    from koepel.platform.jobs import enqueue
+    from koepel.platform.tenancy import acting_for
+    from koepel.tenants import reports
+
+    with acting_for(org.id):
+        run = enqueue(
+            "reports.annual",
+            tenant_id=org.id,
+            kwargs={"kind": org.kind.value, "year": 2025, "fmt": "pdf"},
+        )
+        db.session.info.pop("koepel_pending_jobs", None)  # never dispatched
+        run.status = "done"
+        db.session.flush()
+    path = reports.report_path(org.id, run.id, "pdf")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.7 matrix")
+    return {"job_id": run.id, "fmt": "pdf"}
+
+
 COOP = ("cooperative",)
+REPORTS = (("cooperative", "coop.dashboard.view"), ("umbrella", "umbrella.report.create"))
 UMBRELLA = ("umbrella",)
 
 MATRIX: dict[str, Any] = {
@@ -262,7 +286,9 @@ MATRIX: dict[str, Any] = {
     "profile.view": Org("coop.profile.view", kinds=COOP),
     "profile.edit": Org("coop.profile.manage", kinds=COOP, methods=("GET", "POST")),
     "profile.add_area": Org("coop.profile.manage", kinds=COOP, methods=("POST",)),
-    "profile.remove_area": Org("coop.profile.manage", kinds=COOP, obj=_area_for, methods=("POST",), ok=302),
+    "profile.remove_area": Org(
+        "coop.profile.manage", kinds=COOP, obj=_area_for, methods=("POST",), ok=302
+    ),
     "profile.area": Org("area.cooperatives.view", kinds=("municipality", "region")),
     # tenants: services and volunteers
     "services.list": Org("services.view", kinds=COOP),
@@ -272,6 +298,23 @@ MATRIX: dict[str, Any] = {
     # GET only: an empty POST is a valid save (302); POST access is tested in
     # tests/test_tenants_services_pages.py.
     "volunteers.edit": Org("volunteers.manage", kinds=COOP, obj=_member_for),
+    # tenants: member import and export
+    "member_io.upload": Org("members.manage", kinds=COOP, methods=("GET", "POST")),
+    "member_io.confirm": Covered("tests/test_tenants_member_io.py::test_confirm_access"),
+    "member_io.export": Org("members.export", kinds=COOP),
+    # tenants: annual reports (cooperative and umbrella)
+    "reports.index": Org(
+        "coop.dashboard.view",
+        kinds=("cooperative", "umbrella"),
+        action_by_kind=REPORTS,
+        methods=("GET", "POST"),
+    ),
+    "reports.download": Org(
+        "coop.dashboard.view",
+        kinds=("cooperative", "umbrella"),
+        action_by_kind=REPORTS,
+        obj=_report_for,
+    ),
     # tenants: help requests, hours, dashboard
     "help.list": Org("help.view", kinds=COOP),
     "help.new": Org("help.manage", kinds=COOP, methods=("GET", "POST")),

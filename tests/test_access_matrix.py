@@ -158,6 +158,7 @@ def test_org_routes_by_role_and_tenant(app, db, world, no_csrf, endpoint):
             continue
         for method in spec.methods:
             action = spec.post_action if method == "POST" and spec.post_action else spec.action
+            action = dict(spec.action_by_kind).get(kind.value, action)
             url, _ = url_for_new_object(org)
             got = call(method, url, None).status_code
             assert got == (401 if api else 302), (endpoint, method, "anonymous", got)

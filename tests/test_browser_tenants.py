@@ -31,8 +31,9 @@ def _setup() -> None:
     from koepel.platform.models import Organisation
 
     stadsdorp = db.session.scalar(db.select(Organisation).filter_by(slug="stadsdorp-zuid"))
-    board = ops.create_user(actor=None, email=STADSDORP_BOARD, display_name="Bert Bestuur",
-                            password=demo.DEMO_PASSWORD)
+    board = ops.create_user(
+        actor=None, email=STADSDORP_BOARD, display_name="Bert Bestuur", password=demo.DEMO_PASSWORD
+    )
     ops.grant_role(actor=None, user=board, org=stadsdorp, role="board")
 
 

@@ -35,7 +35,7 @@ def test_template_is_up_to_date_with_the_code(tmp_path):
     with (ROOT / "babel.cfg").open() as f:
         method_map, options_map = parse_mapping_cfg(f)
     found = set()
-    for folder in ("platform", "templates"):
+    for folder in ("platform", "tenants", "bids", "contracts", "templates"):
         for _file, _line, message, _comments, _ctx in extract_from_dir(
             ROOT / folder,
             [(p.split("/", 1)[1] if p.startswith(folder + "/") else p, m) for p, m in method_map],

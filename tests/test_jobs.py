@@ -188,3 +188,18 @@ def test_real_worker_process_runs_a_job(app, new_database, tmp_path):
         assert _db.session.scalar(select(OutboxMessage.status)) == "sent"
         _db.session.remove()
         _db.engine.dispose()
+
+
+@jobs.job("test.refuse")
+def _refuse(ctx) -> None:
+    raise jobs.PermanentJobError("onjuiste invoer")
+
+
+def test_a_permanent_error_is_not_retried(app, db, make_org, run_jobs):
+    org = make_org()
+    with acting_for(org.id):
+        run_id = jobs.enqueue("test.refuse", tenant_id=org.id).id
+        commit()
+    run_jobs()
+    run = _run_status(run_id)
+    assert run.status == "failed" and run.attempts == 1 and "onjuiste invoer" in run.error

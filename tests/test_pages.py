@@ -138,7 +138,9 @@ def test_home_shows_the_modules_pages_the_user_may_use(client, make_org, make_us
 
     volunteer = make_user(coop, "volunteer")
     token = csrf_from(volunteer_client.get("/login").get_data(as_text=True))
-    volunteer_client.post("/login", data={"email": volunteer.email, "password": "correct horse battery",
-                                          "csrf_token": token})
+    volunteer_client.post(
+        "/login",
+        data={"email": volunteer.email, "password": "correct horse battery", "csrf_token": token},
+    )
     html = volunteer_client.get("/nav-coop/").get_data(as_text=True)
     assert 'href="/nav-coop/help"' in html and 'href="/nav-coop/members"' not in html

@@ -195,18 +195,32 @@ def test_assisted_work_is_logged_with_both_names(client, db, world, login):
     coop = world["coops"][0]
     login(world["staff"])
     assert client.get(f"/{coop.slug}/members").status_code == 404  # not asked for help yet
-    ops.grant_assistance(actor=world["boards"][0], cooperative=coop, umbrella=world["umbrella"],
-                         until=utcnow() + timedelta(days=7))
+    ops.grant_assistance(
+        actor=world["boards"][0],
+        cooperative=coop,
+        umbrella=world["umbrella"],
+        until=utcnow() + timedelta(days=7),
+    )
     page = client.get(f"/{coop.slug}/members/new")
-    assert page.status_code == 200 and "U helpt deze coöperatie namens de koepel" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "U helpt deze coöperatie namens de koepel" in page.get_data(
+        as_text=True
+    )
     from conftest import csrf_from
 
-    r = client.post(f"/{coop.slug}/members/new", data={
-        "csrf_token": csrf_from(page.get_data(as_text=True)), "first_name": "Nieuw", "last_name": "Lid",
-        "joined_on": "2024-05-01"})
+    r = client.post(
+        f"/{coop.slug}/members/new",
+        data={
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "first_name": "Nieuw",
+            "last_name": "Lid",
+            "joined_on": "2024-05-01",
+        },
+    )
     assert r.status_code == 302
     with acting_for(coop.id):
-        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "member.registered")).one()
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "member.registered")
+        ).one()
     assert world["staff"].email in event.actor_label and "hulp via Koepel Test" in event.actor_label
     assert coop.name in event.actor_label
     # Board-only actions stay out of reach: assisted staff act as coordinator.

@@ -69,6 +69,7 @@ class MemberList(CoopView):
             q=q,
             status=status,
             may_manage=self.can("members.manage"),
+            may_export=self.can("members.export"),
         )
 
 
