@@ -27,7 +27,7 @@ class MonthValue:
     value: int
 
 
-def _months_back(today: date, n: int) -> list[date]:
+def months_back(today: date, n: int) -> list[date]:
     months, year, month = [], today.year, today.month
     for _ in range(n):
         months.append(date(year, month, 1))
@@ -35,7 +35,7 @@ def _months_back(today: date, n: int) -> list[date]:
     return list(reversed(months))
 
 
-def _month_key(column):
+def month_key(column):
     # Portable "YYYY-MM" of a DATE column (SQLite and PostgreSQL alike).
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -90,9 +90,9 @@ def delivered_by_service(year: int) -> list[tuple[str, int]]:
 
 def monthly(today: date, months: int = 12) -> dict[str, list[MonthValue]]:
     """Help given (requests done) and hours per month, for the trend charts."""
-    keys = _months_back(today, months)
+    keys = months_back(today, months)
     start = keys[0]
-    done_key = _month_key(HelpRequest.wanted_on)
+    done_key = month_key(HelpRequest.wanted_on)
     done = dict(
         db.session.execute(
             select(done_key, func.count(HelpRequest.id))
@@ -104,7 +104,7 @@ def monthly(today: date, months: int = 12) -> dict[str, list[MonthValue]]:
             .group_by(done_key)
         ).all()
     )
-    hours_key = _month_key(HourEntry.worked_on)
+    hours_key = month_key(HourEntry.worked_on)
     minutes = dict(
         db.session.execute(
             select(hours_key, func.sum(HourEntry.minutes))

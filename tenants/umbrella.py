@@ -436,3 +436,28 @@ def assisted_roles(user: User, org: Organisation) -> tuple[set[str], str] | None
         return None
     umbrella_name = next(row.name for row in staff_of if row.id == grant.umbrella_id)
     return {"coordinator"}, f"{org.name} (hulp via {umbrella_name})"
+
+
+def monthly_hours(umbrella: Organisation, today: date, months: int = 12) -> list[tuple[date, int]]:
+    """Hours of volunteer work per month, all current member cooperatives together (one
+    grouped query)."""
+    from koepel.tenants.stats import month_key, months_back
+
+    keys = months_back(today, months)
+    ids = [c.id for c in member_cooperatives(umbrella, today)]
+    if not ids:
+        return [(m, 0) for m in keys]
+    key = month_key(HourEntry.worked_on)
+    with cross_tenant("an umbrella reads its member cooperatives' hours per month"):
+        minutes = dict(
+            db.session.execute(
+                select(key, func.sum(HourEntry.minutes))
+                .where(
+                    HourEntry.tenant_id.in_(ids),
+                    HourEntry.worked_on >= keys[0],
+                    HourEntry.worked_on <= today,
+                )
+                .group_by(key)
+            ).all()
+        )
+    return [(m, int(minutes.get(f"{m.year:04d}-{m.month:02d}") or 0) // 60) for m in keys]

@@ -109,7 +109,21 @@ def test_umbrella_invites_a_cooperative_whose_board_accepts(browsing, live):
     row = staff.get_by_role("row").filter(has=staff.get_by_role("rowheader", name="Stadsdorp Zuid"))
     expect(row).to_contain_text("bekijken")
     staff.get_by_role("link", name=re.compile("^Leden")).click()  # sort by members
+    expect(staff.locator("svg").first).to_be_visible()
     journey.shot(staff, "dashboard")
+
+    staff.goto(f"{live.url}/kzzn/")
+    staff.get_by_role("link", name="Jaarverslag").click()
+    staff.get_by_text("PDF", exact=True).click()
+    journey.shot(staff, "annual-report-form")
+    staff.get_by_role("button", name="Jaarverslag maken").click()
+    expect(staff.get_by_role("status").filter(has_text="Klaar.")).to_be_visible()  # inline jobs
+    staff.goto(f"{live.url}/kzzn/reports")
+    link = staff.get_by_role("link", name=re.compile(r"Jaarverslag \d{4} \(PDF\) downloaden"))
+    with staff.expect_download() as download:
+        link.first.click()
+    assert download.value.suggested_filename.startswith("jaarverslag-kzzn-")
+    journey.shot(staff, "annual-report-list")
 
 
 def test_municipality_finds_the_cooperatives_in_its_area(browsing, live):

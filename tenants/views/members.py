@@ -16,9 +16,10 @@ from koepel.platform.extensions import db
 from koepel.platform.i18n import current_language
 from koepel.platform.money import MoneyParseError, parse_money
 from koepel.platform.timeutil import utcnow
+from koepel.tenants import help as help_ops
 from koepel.tenants import members as ops
 from koepel.tenants.forms import EndMembershipForm, FeeForm, MemberForm, MemberSearchForm
-from koepel.tenants.models import Member, MembershipFee, VolunteerProfile
+from koepel.tenants.models import CooperativeProfile, Member, MembershipFee, VolunteerProfile
 from koepel.tenants.views.base import CoopView
 
 bp = Blueprint("members", __name__)
@@ -139,6 +140,15 @@ class MemberDetail(CoopView):
         volunteer = db.session.scalar(
             select(VolunteerProfile).where(VolunteerProfile.member_id == self.member.id)
         )
+        # Case 7 (reciprocity): hours given this month against the agreed hours, if used.
+        agreed = db.session.scalar(select(CooperativeProfile.reciprocity_hours_per_month))
+        balance = (
+            help_ops.reciprocity_balance(
+                volunteer=volunteer, hours_per_month=agreed, month=utcnow().date()
+            )
+            if agreed and self.member.is_current
+            else None
+        )
         return render_template(
             "tenants/members/detail.html",
             org=self.org,
@@ -150,6 +160,8 @@ class MemberDetail(CoopView):
             may_manage=self.can("members.manage"),
             may_export=self.can("members.export"),
             may_erase=self.can("members.erase"),
+            may_volunteer=self.can("volunteers.manage"),
+            balance=balance,
         ), status
 
 

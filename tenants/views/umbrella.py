@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +20,7 @@ from koepel.platform.extensions import db
 from koepel.platform.models import Organisation, OrgKind
 from koepel.platform.timeutil import AMSTERDAM, to_local, utcnow
 from koepel.platform.web import OrgView
+from koepel.tenants import charts
 from koepel.tenants import umbrella as ops
 from koepel.tenants.views.base import CoopView
 
@@ -83,6 +85,8 @@ class Cooperatives(UmbrellaView):
         )
         figures.sort(key=key, reverse=descending)
         totals = {name: sum(getattr(f, name) for f in figures) for name in SORTABLE[1:]}
+        hours = ops.monthly_hours(self.org, today)
+        chart = charts.bar_chart([(format_date(m, "MMM"), v) for m, v in hours])
         return render_template(
             "tenants/umbrella/cooperatives.html",
             org=self.org,
@@ -92,6 +96,7 @@ class Cooperatives(UmbrellaView):
             descending=descending,
             form=form,
             may_invite=self.can("umbrella.members.invite"),
+            hours_chart=chart,
         ), status
 
 
