@@ -18,11 +18,12 @@ from pathlib import Path
 
 PAGES = [
     ("coordinator", "/{coop}/members"),
-    ("coordinator", "/{coop}/members?page=50"),
+    ("coordinator", "/{coop}/members?page=2"),
     ("coordinator", "/{coop}/members?q=jansen"),
     ("coordinator", "/{coop}/dashboard"),
     ("coordinator", "/{coop}/help"),
     ("coordinator", "/{coop}/volunteers"),
+    ("coordinator", "/{coop}/volunteers?page=2"),
     ("coordinator", "/{coop}/services"),
     ("staff", "/{umbrella}/cooperatives"),
     ("staff", "/{umbrella}/"),

@@ -299,3 +299,38 @@ def erase(*, actor: User | None, org: Organisation, member: Member) -> None:
         obj_type="member",
         obj_id=member.id,
     )
+
+
+def link_account(
+    *, actor: User | None, org: Organisation, member: Member, user: User | None
+) -> None:
+    """Connect a member to their own account (or disconnect with ``user=None``), so that
+    a volunteer can log their own hours. The account must work for this cooperative."""
+    from koepel.platform import policy
+
+    if user is not None:
+        if not policy.roles_of(user, org):
+            raise MemberError(_("Deze persoon werkt niet voor deze coöperatie."), "user_id")
+        other = db.session.scalar(
+            select(Member).where(Member.user_id == user.id, Member.id != member.id)
+        )
+        if other is not None:
+            raise MemberError(
+                _("Dit account hoort al bij lid %(number)d.", number=other.number), "user_id"
+            )
+    member.user_id = user.id if user else None
+    db.session.flush()
+    audit.record(
+        db.session,
+        actor=actor,
+        tenant_id=org.id,
+        action="member.account_linked",
+        obj_type="member",
+        obj_id=member.id,
+        after={"user": member.user_id},
+    )
+
+
+def own_member(user: User) -> Member | None:
+    """The acting cooperative's member record of this user, if linked."""
+    return db.session.scalar(select(Member).where(Member.user_id == user.id))

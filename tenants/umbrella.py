@@ -24,6 +24,7 @@ from koepel.tenants.models import (
     Member,
     NewsItem,
     Service,
+    SharedDocument,
     UmbrellaConsent,
     UmbrellaInvitation,
     VolunteerProfile,
@@ -461,3 +462,119 @@ def monthly_hours(umbrella: Organisation, today: date, months: int = 12) -> list
             ).all()
         )
     return [(m, int(minutes.get(f"{m.year:04d}-{m.month:02d}") or 0) // 60) for m in keys]
+
+
+# -- shared documents ----------------------------------------------------------------------
+DOCUMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".txt": "text/plain",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+}
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def document_path(umbrella_id: int, stored_name: str):
+    from pathlib import Path
+
+    from flask import current_app
+
+    return Path(current_app.instance_path) / "documents" / str(umbrella_id) / stored_name
+
+
+def share_document(
+    *, actor: User, umbrella: Organisation, title: str, filename: str, data: bytes
+) -> SharedDocument:
+    import os
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in DOCUMENT_TYPES:
+        raise UmbrellaError(
+            _("Dit soort bestand kan niet. Kies PDF, Word, Excel, OpenDocument, tekst of een foto.")
+        )
+    if not data:
+        raise UmbrellaError(_("Het bestand is leeg."))
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UmbrellaError(_("Het bestand is groter dan 10 MB."))
+    if not title.strip():
+        raise UmbrellaError(_("Vul een titel in."))
+    stored_name = f"{uuid.uuid4().hex}{suffix}"
+    path = document_path(umbrella.id, stored_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{stored_name}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    with acting_for(umbrella.id):
+        document = SharedDocument(
+            tenant_id=umbrella.id,
+            title=title.strip()[:200],
+            filename=PurePath(filename).name[:200],
+            stored_name=stored_name,
+            content_type=DOCUMENT_TYPES[suffix],
+            size=len(data),
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(document)
+        db.session.flush()
+        audit.record(
+            db.session,
+            actor=actor,
+            tenant_id=umbrella.id,
+            action="document.shared",
+            obj_type="shared_document",
+            obj_id=document.id,
+            after={"title": document.title},
+        )
+    return document
+
+
+def _umbrella_ids_of(cooperative: Organisation) -> list[int]:
+    today = utcnow().date()
+    return [
+        a.parent_id
+        for a in db.session.scalars(
+            select(Affiliation).where(
+                Affiliation.kind == AffiliationKind.UMBRELLA_MEMBER,
+                Affiliation.child_id == cooperative.id,
+            )
+        )
+        if a.is_current(today)
+    ]
+
+
+def documents_for(cooperative: Organisation) -> list[SharedDocument]:
+    """Documents shared by the umbrellas the cooperative is a member of."""
+    ids = _umbrella_ids_of(cooperative)
+    if not ids:
+        return []
+    with cross_tenant("a member cooperative lists its umbrellas' shared documents"):
+        rows = db.session.scalars(
+            select(SharedDocument)
+            .where(SharedDocument.tenant_id.in_(ids))
+            .order_by(SharedDocument.uploaded_at.desc())
+        ).all()
+        for row in rows:
+            db.session.expunge(row)
+    return rows
+
+
+def document_for_member(cooperative: Organisation, document_id: int) -> SharedDocument | None:
+    """One shared document, if an umbrella of this cooperative shared it."""
+    ids = _umbrella_ids_of(cooperative)
+    if not ids:
+        return None
+    with cross_tenant("a member cooperative opens a document its umbrella shared"):
+        document = db.session.scalar(
+            select(SharedDocument).where(
+                SharedDocument.id == document_id, SharedDocument.tenant_id.in_(ids)
+            )
+        )
+        if document is not None:
+            db.session.expunge(document)
+    return document

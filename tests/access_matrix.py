@@ -251,6 +251,37 @@ def _report_for(db, org) -> dict[str, Any]:
     return {"job_id": run.id, "fmt": "pdf"}
 
 
+def _document_for(db, org) -> dict[str, Any]:
+    """A document shared by umbrella ``org``."""
+    from koepel.tenants import umbrella
+
+    document = umbrella.share_document(
+        actor=_system_user(db),
+        umbrella=org,
+        title="Handreiking",
+        filename="handreiking.txt",
+        data=b"tekst",
+    )
+    return {"document_id": document.id}
+
+
+def _member_document_for(db, org) -> dict[str, Any]:
+    """A document shared by an umbrella that cooperative ``org`` is a member of."""
+    from koepel.platform.models import Organisation
+    from koepel.tenants import umbrella
+
+    slug = _member_umbrella_for(db, org)["umbrella_slug"]
+    koepel = db.session.scalar(db.select(Organisation).filter_by(slug=slug))
+    document = umbrella.share_document(
+        actor=_system_user(db),
+        umbrella=koepel,
+        title="Handreiking",
+        filename="handreiking.txt",
+        data=b"tekst",
+    )
+    return {"document_id": document.id}
+
+
 COOP = ("cooperative",)
 REPORTS = (("cooperative", "coop.dashboard.view"), ("umbrella", "umbrella.report.create"))
 UMBRELLA = ("umbrella",)
@@ -281,6 +312,9 @@ MATRIX: dict[str, Any] = {
     "members.end": Org("members.manage", kinds=COOP, obj=_member_for, methods=("POST",), ok=302),
     "members.fee": Org("members.manage", kinds=COOP, obj=_member_for, methods=("POST",)),
     "members.export": Org("members.export", kinds=COOP, obj=_member_for),
+    "members.account": Org(
+        "members.manage", kinds=COOP, obj=_member_for, methods=("POST",), ok=302
+    ),
     "members.erase": Org("members.erase", kinds=COOP, obj=_member_for, methods=("POST",), ok=400),
     # tenants: profile, service area, a municipality's view of its area
     "profile.view": Org("coop.profile.view", kinds=COOP),
@@ -322,7 +356,7 @@ MATRIX: dict[str, Any] = {
     "help.assign": Org("help.manage", kinds=COOP, obj=_help_request_for, methods=("POST",), ok=400),
     "help.complete": Org("help.manage", kinds=COOP, obj=_help_request_for, methods=("POST",)),
     "help.cancel": Org("help.manage", kinds=COOP, obj=_help_request_for, methods=("POST",), ok=302),
-    "help.hours": Org("help.manage", kinds=COOP, methods=("GET", "POST")),
+    "help.hours": Org("hours.log", kinds=COOP, methods=("GET", "POST")),
     "coop_dashboard.view": Org("coop.dashboard.view", kinds=COOP),
     # tenants: umbrellas and their member cooperatives
     "umbrella.cooperatives": Org("umbrella.dashboard.view", kinds=UMBRELLA),
@@ -337,6 +371,9 @@ MATRIX: dict[str, Any] = {
         post_action="umbrella.news.publish",
     ),
     "umbrella.coop_umbrellas": Org("coop.profile.view", kinds=COOP),
+    "umbrella.share_document": Org("umbrella.news.publish", kinds=UMBRELLA, methods=("POST",)),
+    "umbrella.document": Org("umbrella.dashboard.view", kinds=UMBRELLA, obj=_document_for),
+    "umbrella.coop_document": Org("coop.profile.view", kinds=COOP, obj=_member_document_for),
     "umbrella.respond": Org(
         "umbrella.respond", kinds=COOP, obj=_invitation_for, methods=("POST",), ok=302
     ),

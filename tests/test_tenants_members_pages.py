@@ -161,10 +161,14 @@ def test_detail_links_to_volunteer_form_and_shows_reciprocity(client, db, coop, 
     _add(coop, 1)
     with acting_for(coop.id):
         member = db.session.scalar(__import__("sqlalchemy").select(MemberModel))
-        db.session.add(CooperativeProfile(tenant_id=coop.id, legal_form=LegalForm.COOPERATIVE,
-                                          reciprocity_hours_per_month=10))
-        profile = volunteers.save(actor=None, org=coop, member=member, skills=["odd_jobs"],
-                                  availability=[], vog_date=None)
+        db.session.add(
+            CooperativeProfile(
+                tenant_id=coop.id, legal_form=LegalForm.COOPERATIVE, reciprocity_hours_per_month=10
+            )
+        )
+        profile = volunteers.save(
+            actor=None, org=coop, member=member, skills=["odd_jobs"], availability=[], vog_date=None
+        )
         help.log_hours(actor=None, org=coop, volunteer=profile, worked_on=date.today(), minutes=150)
         member_id = member.id
     html = client.get(f"/mp-coop/members/{member_id}").get_data(as_text=True)

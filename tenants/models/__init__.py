@@ -8,6 +8,7 @@ from koepel.tenants.models.services import FundingSource, Service, ServiceKind
 from koepel.tenants.models.umbrella import (
     AssistanceGrant,
     NewsItem,
+    SharedDocument,
     UmbrellaConsent,
     UmbrellaInvitation,
 )
@@ -16,6 +17,7 @@ from koepel.tenants.models.volunteers import VolunteerProfile
 __all__ = [
     "AssistanceGrant",
     "NewsItem",
+    "SharedDocument",
     "UmbrellaConsent",
     "UmbrellaInvitation",
     "CooperativeProfile",

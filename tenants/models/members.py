@@ -63,11 +63,14 @@ class Member(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Lower-cased "first last" for search without functions on the column.
     search_name: Mapped[str] = mapped_column(String(260), default="")
+    # The member's own account, when they use Koepel themselves (a volunteer logging hours).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     household: Mapped[Household | None] = relationship(back_populates="members")
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
+        UniqueConstraint("tenant_id", "user_id"),
         Index("ix_member_tenant_search_name", "tenant_id", "search_name"),
         Index("ix_member_tenant_left_on", "tenant_id", "left_on"),
     )

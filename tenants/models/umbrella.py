@@ -78,3 +78,21 @@ class NewsItem(TenantOwned, db.Model):
     author: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ix_news_item_tenant_published", "tenant_id", "published_at"),)
+
+
+class SharedDocument(TenantOwned, db.Model):
+    """A document an umbrella shares with all its member cooperatives (knowledge sharing).
+    The file lives in the instance folder under a random name; only metadata is here."""
+
+    __tablename__ = "shared_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))  # as uploaded, for the download
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_shared_document_tenant_uploaded", "tenant_id", "uploaded_at"),)

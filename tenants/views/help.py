@@ -55,6 +55,7 @@ class HelpList(CoopView):
             requests=requests,
             status=status,
             may_manage=self.can("help.manage"),
+            may_log=self.can("hours.log"),
             # Volunteers see what is asked and when, never where someone lives.
             show_personal=self.can("members.view"),
         )
@@ -208,18 +209,20 @@ class HelpCancel(HelpDetail):
 
 
 class Hours(CoopView):
-    """Log a volunteer's hours (coordinators for anyone)."""
+    """Log a volunteer's hours: coordinators for anyone, a volunteer for themselves (when
+    their account is linked to their member record)."""
 
-    action = "help.manage"
+    action = "hours.log"
 
     def _form(self) -> HoursForm:
         from wtforms.fields.choices import SelectChoice
 
         form = HoursForm()
+        stmt = select(VolunteerProfile).join(Member, Member.id == VolunteerProfile.member_id)
+        if not self.can("help.manage"):
+            stmt = stmt.where(Member.user_id == current_user.id)  # only oneself
         volunteers = db.session.scalars(
-            select(VolunteerProfile)
-            .join(Member, Member.id == VolunteerProfile.member_id)
-            .where(VolunteerProfile.active.is_(True))
+            stmt.where(VolunteerProfile.active.is_(True))
             .options(selectinload(VolunteerProfile.member))
             .order_by(Member.last_name, Member.first_name)
         ).all()
@@ -227,7 +230,13 @@ class Hours(CoopView):
         return form
 
     def get(self):
-        return render_template("tenants/help/hours.html", org=self.org, form=self._form())
+        form = self._form()
+        return render_template(
+            "tenants/help/hours.html",
+            org=self.org,
+            form=form,
+            unlinked=not form.volunteer_id.choices,
+        )
 
     def post(self):
         form = self._form()
@@ -253,7 +262,12 @@ class Hours(CoopView):
             else:
                 flash(_("De uren zijn opgeslagen."), "success")
                 return redirect(url_for("help.hours", org_slug=self.org.slug))
-        return render_template("tenants/help/hours.html", org=self.org, form=form)
+        return render_template(
+            "tenants/help/hours.html",
+            org=self.org,
+            form=form,
+            unlinked=not form.volunteer_id.choices,
+        )
 
 
 _rule = "/<org_slug>/help"

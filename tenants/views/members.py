@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from koepel.platform.extensions import db
 from koepel.platform.i18n import current_language
+from koepel.platform.models import OrgRole, User
 from koepel.platform.money import MoneyParseError, parse_money
 from koepel.platform.timeutil import utcnow
 from koepel.tenants import help as help_ops
@@ -162,7 +163,36 @@ class MemberDetail(CoopView):
             may_erase=self.can("members.erase"),
             may_volunteer=self.can("volunteers.manage"),
             balance=balance,
+            accounts=self.accounts() if self.can("members.manage") else [],
+            linked=db.session.get(User, self.member.user_id) if self.member.user_id else None,
         ), status
+
+    def accounts(self) -> list:
+        """People with a role in this cooperative, for linking a member to their account."""
+        return db.session.scalars(
+            select(User)
+            .join(OrgRole, OrgRole.user_id == User.id)
+            .where(OrgRole.organisation_id == self.org.id)
+            .distinct()
+            .order_by(User.display_name)
+        ).all()
+
+
+class MemberAccount(MemberDetail):
+    action = "members.manage"
+
+    def post(self, member_id: int):
+        user_id = request.form.get("user_id", type=int)
+        user = db.session.get(User, user_id) if user_id else None
+        try:
+            ops.link_account(actor=current_user, org=self.org, member=self.member, user=user)
+        except ops.MemberError as exc:
+            flash(str(exc), "error")
+            return self.render(status=400)
+        flash(
+            _("Het account is gekoppeld.") if user else _("Het account is losgekoppeld."), "success"
+        )
+        return redirect(url_for("members.detail", org_slug=self.org.slug, member_id=member_id))
 
 
 class MemberEdit(CoopView):
@@ -288,6 +318,9 @@ bp.add_url_rule(
     f"{_rule}/<int:member_id>/fees", view_func=MemberFee.as_view("fee"), methods=["POST"]
 )
 bp.add_url_rule(f"{_rule}/<int:member_id>/export", view_func=MemberExport.as_view("export"))
+bp.add_url_rule(
+    f"{_rule}/<int:member_id>/account", view_func=MemberAccount.as_view("account"), methods=["POST"]
+)
 bp.add_url_rule(
     f"{_rule}/<int:member_id>/erase", view_func=MemberErase.as_view("erase"), methods=["POST"]
 )

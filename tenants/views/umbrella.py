@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -43,6 +44,13 @@ class NewsForm(FlaskForm):
     body = TextAreaField(
         _l("Tekst"), validators=[DataRequired(_l("Vul een tekst in.")), Length(max=20000)]
     )
+
+
+class DocumentForm(FlaskForm):
+    title = StringField(
+        _l("Titel"), validators=[DataRequired(_l("Vul een titel in.")), Length(max=200)]
+    )
+    file = FileField(_l("Bestand"), validators=[FileRequired(_l("Kies een bestand."))])
 
 
 class AssistanceForm(FlaskForm):
@@ -145,8 +153,12 @@ class News(UmbrellaView):
     action = "umbrella.dashboard.view"
     post_action = "umbrella.news.publish"
 
-    def render(self, form: NewsForm):
-        from koepel.tenants.models import NewsItem
+    def render(self, form: NewsForm, document_form: DocumentForm | None = None, status: int = 200):
+        from koepel.tenants.models import NewsItem, SharedDocument
+
+        documents = db.session.scalars(
+            select(SharedDocument).order_by(SharedDocument.uploaded_at.desc()).limit(100)
+        ).all()
 
         items = db.session.scalars(
             select(NewsItem).order_by(NewsItem.published_at.desc()).limit(50)
@@ -156,8 +168,10 @@ class News(UmbrellaView):
             org=self.org,
             items=items,
             form=form,
+            documents=documents,
+            document_form=document_form or DocumentForm(prefix="doc"),
             may_publish=self.can("umbrella.news.publish"),
-        )
+        ), status
 
     def get(self):
         return self.render(NewsForm())
@@ -178,6 +192,50 @@ class News(UmbrellaView):
                 flash(_("Het nieuws staat nu bij alle aangesloten coöperaties."), "success")
                 return redirect(url_for("umbrella.news", org_slug=self.org.slug))
         return self.render(form)
+
+
+class ShareDocument(News):
+    action = "umbrella.news.publish"
+
+    def post(self):
+        form = DocumentForm(prefix="doc")
+        if form.validate_on_submit():
+            upload = form.file.data
+            try:
+                ops.share_document(
+                    actor=current_user,
+                    umbrella=self.org,
+                    title=form.title.data,
+                    filename=upload.filename or "",
+                    data=upload.read(),
+                )
+            except ops.UmbrellaError as exc:
+                form.file.errors.append(str(exc))
+            else:
+                flash(_("Het document staat nu bij alle aangesloten coöperaties."), "success")
+                return redirect(url_for("umbrella.news", org_slug=self.org.slug))
+        return self.render(NewsForm(formdata=None), document_form=form)
+
+
+def _send_document(document):
+    path = ops.document_path(document.tenant_id, document.stored_name)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=document.content_type, as_attachment=True, download_name=document.filename
+    )
+
+
+class Document(UmbrellaView):
+    action = "umbrella.dashboard.view"
+
+    def get(self, document_id: int):
+        from koepel.tenants.models import SharedDocument
+
+        document = db.session.scalar(select(SharedDocument).where(SharedDocument.id == document_id))
+        if document is None:
+            abort(404)
+        return _send_document(document)
 
 
 # -- the cooperative's side ------------------------------------------------------------
@@ -207,12 +265,25 @@ class CoopUmbrellas(CoopView):
             org=self.org,
             rows=rows,
             invitations=ops.open_invitations_for(self.org),
+            documents=ops.documents_for(self.org),
             news=ops.news_for(self.org, limit=10),
             assistance_form=assistance_form or AssistanceForm(),
             may_respond=self.can("umbrella.respond"),
             may_consent=self.can("umbrella.consent"),
             may_assist=self.can("umbrella.assistance"),
         ), status
+
+
+class CoopDocument(CoopView):
+    """A document one of the cooperative's umbrellas shared (404 for any other)."""
+
+    action = "coop.profile.view"
+
+    def get(self, document_id: int):
+        document = ops.document_for_member(self.org, document_id)
+        if document is None:
+            abort(404)
+        return _send_document(document)
 
 
 class Respond(CoopUmbrellas):
@@ -305,7 +376,15 @@ bp.add_url_rule(
     view_func=CooperativeMembers.as_view("coop_members"),
 )
 bp.add_url_rule("/<org_slug>/news", view_func=News.as_view("news"))
+bp.add_url_rule(
+    "/<org_slug>/documents", view_func=ShareDocument.as_view("share_document"), methods=["POST"]
+)
+bp.add_url_rule("/<org_slug>/documents/<int:document_id>", view_func=Document.as_view("document"))
 bp.add_url_rule("/<org_slug>/umbrellas", view_func=CoopUmbrellas.as_view("coop_umbrellas"))
+bp.add_url_rule(
+    "/<org_slug>/umbrellas/documents/<int:document_id>",
+    view_func=CoopDocument.as_view("coop_document"),
+)
 bp.add_url_rule(
     "/<org_slug>/umbrellas/invitations/<int:invitation_id>",
     view_func=Respond.as_view("respond"),

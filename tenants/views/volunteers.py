@@ -3,11 +3,13 @@ page too), and making a member a volunteer."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from math import ceil
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from koepel.platform.extensions import db
 from koepel.platform.timeutil import to_local, utcnow
@@ -24,11 +26,14 @@ from koepel.tenants.views.service_forms import (
 bp = Blueprint("volunteers", __name__)
 
 
+PAGE_SIZE = 50
+
+
 class VolunteerList(CoopView):
     action = "volunteers.view"
 
     def get(self):
-        profiles = db.session.scalars(
+        stmt = (
             select(VolunteerProfile)
             .join(VolunteerProfile.member)
             .where(
@@ -36,8 +41,16 @@ class VolunteerList(CoopView):
                 Member.left_on.is_(None),
                 Member.erased_at.is_(None),
             )
-            .options(selectinload(VolunteerProfile.member))
+        )
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        pages = max(1, ceil(total / PAGE_SIZE))
+        page = max(1, min(request.args.get("page", 1, type=int) or 1, pages))
+        # contains_eager: the member comes with the join, one query however many rows.
+        profiles = db.session.scalars(
+            stmt.options(contains_eager(VolunteerProfile.member))
             .order_by(Member.last_name, Member.first_name, Member.id)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
         ).all()
         today = to_local(utcnow()).date()
         # Only what a volunteer may see of a colleague: name, skills, VOG yes/no, when.
@@ -56,6 +69,9 @@ class VolunteerList(CoopView):
             org=self.org,
             rows=rows,
             may_manage=self.can("volunteers.manage"),
+            page=page,
+            pages=pages,
+            total=total,
         )
 
 
