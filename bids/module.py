@@ -1,0 +1,16 @@
+"""Plugs the bids module into the app (entry point ``koepel.modules: bids``)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+_registered = False
+
+
+def init_app(app: Flask) -> None:
+    global _registered
+    from koepel.bids import access, models  # noqa: F401  (registers the tables)
+
+    if not _registered:  # the policy table is process-wide; apps may be made twice
+        access.register()
+        _registered = True
