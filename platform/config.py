@@ -79,6 +79,10 @@ def load(instance: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         "PROXY_FIX": os.environ.get("PROXY_FIX", "0") == "1",
         # Accounts
         "ARGON2_PARAMETERS": None,  # argon2-cffi's defaults (RFC 9106)
+        # Seals bid content until the opening. Production: set it (and keep it: bids sealed
+        # under a lost key cannot be opened); development derives one from SECRET_KEY.
+        "SEALING_KEY": os.environ.get("SEALING_KEY") or None,
+        "OPENING_CONFIRM_WINDOW": timedelta(hours=2),  # four eyes: the second within this
         "LOGIN_THROTTLE_ATTEMPTS": 5,
         "LOGIN_THROTTLE_WINDOW": timedelta(minutes=15),
         "RESET_TOKEN_MAX_AGE": 2 * 3600,
@@ -101,4 +105,6 @@ def load(instance: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         "DEV_PAGES": not production,  # the development mail viewer
     }
     cfg.update(overrides)
+    if production and not cfg.get("SEALING_KEY"):
+        raise ConfigError("SEALING_KEY must be set in production (see `koepel` README, Settings)")
     return cfg

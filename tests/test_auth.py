@@ -272,6 +272,9 @@ def test_production_cookies_are_secure(tmp_path, monkeypatch):
     from koepel.platform import config
 
     monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    with pytest.raises(config.ConfigError):  # sealed bids need their own key
+        config.load(tmp_path, {"KOEPEL_ENV": "production"})
+    monkeypatch.setenv("SEALING_KEY", "k" * 43)
     cfg = config.load(tmp_path, {"KOEPEL_ENV": "production"})
     assert cfg["SESSION_COOKIE_SECURE"] and cfg["REMEMBER_COOKIE_SECURE"]
     monkeypatch.delenv("SECRET_KEY")
