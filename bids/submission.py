@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -277,6 +278,8 @@ def _envelopes(
         {"organisation": p.partner.name, "role": p.role.value, "share": str(p.share)}
         for p in bid.partners
     ]
+    # A random salt per envelope: the digest on record (and on the receipt) then cannot be
+    # matched by trying candidate prices against a database dump.
     head = {"tender": tender.id, "lot": lot.id, "bidder": bidder.name}
     quality = {
         **head,
@@ -285,7 +288,8 @@ def _envelopes(
         "partners": partners,
         "citizen_initiative": bidder.kind in CITIZEN_INITIATIVES,
     }
-    return quality, {**head, "price": str(price)}
+    quality["salt"] = secrets.token_hex(16)
+    return quality, {**head, "price": str(price), "salt": secrets.token_hex(16)}
 
 
 def submit(

@@ -103,11 +103,7 @@ def test_submit_seals_both_envelopes_and_gives_a_receipt(db, market):
     )
     if raw is not None:
         flat = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in raw)
-        assert (
-            b"Hoogeloon" not in flat
-            and b"198500" not in flat
-            and b"Vrijwilligers" not in flat
-        )
+        assert b"Hoogeloon" not in flat and b"198500" not in flat and b"Vrijwilligers" not in flat
     # The buyer cannot even find the row.
     with acting_for(market["buyer"].id):
         assert db.session.scalars(select(Bid)).all() == []
