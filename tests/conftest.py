@@ -33,7 +33,7 @@ PASSWORD = "correct horse battery"
 
 def missing(what: str) -> None:
     """Skip with the reason, or fail where the servers are required (CI)."""
-    message = f"{what} is not installed here; run `make test` as root to install it"
+    message = f"{what} is not available here; run `make test` as root (it installs the servers)"
     if REQUIRE_SERVERS:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)

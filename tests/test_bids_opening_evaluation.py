@@ -238,6 +238,4 @@ def test_evaluation_ranks_awards_and_fixes_the_standstill(db, closed_tender):
 def test_standstill_across_summer_time():
     sent = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
     # 21 March .. 9 April (20 days); on 9 April Amsterdam is UTC+2.
-    assert evaluation.standstill_end(sent, 20) == datetime(
-        2026, 4, 9, 21, 59, 59, tzinfo=UTC
-    )
+    assert evaluation.standstill_end(sent, 20) == datetime(2026, 4, 9, 21, 59, 59, tzinfo=UTC)
