@@ -9,7 +9,9 @@ _registered = False
 
 def init_app(app: Flask) -> None:
     global _registered
-    from koepel.bids import access, models  # noqa: F401  (registers the tables)
+    from koepel.bids import access, api, models  # noqa: F401  (registers the tables)
+
+    api.register()
 
     if not _registered:  # the policy table is process-wide; apps may be made twice
         access.register()

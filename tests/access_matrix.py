@@ -388,6 +388,10 @@ MATRIX: dict[str, Any] = {
     ),
     # API
     "api-docs.openapi_json": Open(),
+    "api_public.list_tenders": Open(),
+    "api_public.tender_ocds": Covered(
+        "tests/test_bids_publication.py::test_public_ocds_before_and_after_opening"
+    ),
     "api_auth.create_token": Covered("tests/test_api.py::test_token_round_trip"),
     "api_auth.revoke_token": Covered("tests/test_api.py::test_token_round_trip"),
     "api_me.me": LoggedIn(),
