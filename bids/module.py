@@ -14,5 +14,9 @@ def init_app(app: Flask) -> None:
     api.register()
 
     if not _registered:  # the policy table is process-wide; apps may be made twice
+        from koepel.bids import demo
+        from koepel.platform import demo as platform_demo
+
         access.register()
+        platform_demo.EXTENSIONS.append(demo.load)
         _registered = True
