@@ -282,7 +282,116 @@ def _member_document_for(db, org) -> dict[str, Any]:
     return {"document_id": document.id}
 
 
+def _tender_for(db, org) -> dict[str, Any]:
+    """A draft tender of buyer ``org``, without lots: an empty publish is refused (200)."""
+    from datetime import timedelta
+
+    from koepel.bids import tenders
+    from koepel.bids.models import Procedure
+    from koepel.platform.tenancy import acting_for
+    from koepel.platform.timeutil import utcnow
+
+    with acting_for(org.id):
+        tender = tenders.create(
+            actor=_system_user(db),
+            buyer=org,
+            data=tenders.TenderData(
+                title="Matrix-aanbesteding",
+                procedure=Procedure.OPEN,
+                submission_deadline=utcnow() + timedelta(days=30),
+            ),
+        )
+    return {"tender_id": tender.id}
+
+
+def _published_tender(db) -> tuple[int, int]:
+    """A published tender of a fresh municipality with one lot: (tender id, lot id)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from koepel.bids import tenders
+    from koepel.bids.models import CriterionKind, LotKind, Procedure
+    from koepel.platform.models import Organisation, OrgKind
+    from koepel.platform.tenancy import acting_for
+    from koepel.platform.timeutil import utcnow
+
+    buyer = Organisation(kind=OrgKind.MUNICIPALITY, slug=f"buyer-{_next()}", name="Gemeente")
+    db.session.add(buyer)
+    db.session.flush()
+    actor = _system_user(db)
+    with acting_for(buyer.id):
+        tender = tenders.create(
+            actor=actor,
+            buyer=buyer,
+            data=tenders.TenderData(
+                title="Matrix-aanbesteding",
+                procedure=Procedure.OPEN,
+                submission_deadline=utcnow() + timedelta(days=14),
+            ),
+        )
+        lot = tenders.add_lot(
+            actor=actor,
+            buyer=buyer,
+            tender=tender,
+            title="Perceel",
+            kind=LotKind.GEOGRAPHIC,
+            budget=Decimal("1000"),
+        )
+        tenders.add_criterion(
+            actor=actor,
+            buyer=buyer,
+            tender=tender,
+            title="Prijs",
+            kind=CriterionKind.PRICE,
+            weight=Decimal(100),
+        )
+        tenders.publish(actor=actor, buyer=buyer, tender=tender)
+        return tender.id, lot.id
+
+
+def _bid_for(db, org) -> dict[str, Any]:
+    """A draft bid of ``org`` (cooperative, umbrella or provider) on a fresh tender."""
+    from koepel.bids import submission
+    from koepel.platform.tenancy import acting_for
+
+    tender_id, lot_id = _published_tender(db)
+    with acting_for(org.id):
+        bid = submission.start(
+            actor=_system_user(db),
+            bidder=org,
+            tender=submission.published_tender(tender_id),
+            lot_id=lot_id,
+        )
+    return {"bid_id": bid.id}
+
+
+def _partnership_for(db, org) -> dict[str, Any]:
+    """A draft bid of another cooperative with ``org`` as a partner yet to confirm."""
+    from decimal import Decimal
+
+    from koepel.bids import submission
+    from koepel.bids.models import PartnerRole
+    from koepel.platform.models import Organisation, OrgKind
+    from koepel.platform.tenancy import acting_for
+
+    lead = Organisation(kind=OrgKind.COOPERATIVE, slug=f"lead-{_next()}", name="Penvoerder")
+    db.session.add(lead)
+    db.session.flush()
+    tender_id, lot_id = _published_tender(db)
+    actor = _system_user(db)
+    with acting_for(lead.id):
+        bid = submission.start(
+            actor=actor, bidder=lead, tender=submission.published_tender(tender_id), lot_id=lot_id
+        )
+        submission.add_partner(
+            actor=actor, bidder=lead, bid=bid, partner=org, role=PartnerRole.SUB, share=Decimal(20)
+        )
+    return {"bid_id": bid.id}
+
+
 COOP = ("cooperative",)
+BUYER = ("municipality", "region")
+BIDDERS = ("cooperative", "umbrella", "provider")
 REPORTS = (("cooperative", "coop.dashboard.view"), ("umbrella", "umbrella.report.create"))
 UMBRELLA = ("umbrella",)
 
@@ -385,6 +494,41 @@ MATRIX: dict[str, Any] = {
     ),
     "umbrella.assistance": Org(
         "umbrella.assistance", kinds=COOP, obj=_member_umbrella_for, methods=("POST",)
+    ),
+    # bids: the buyer's tenders
+    "tenders.list": Org("tenders.view", kinds=BUYER),
+    "tenders.new": Org("tenders.manage", kinds=BUYER, methods=("GET", "POST")),
+    "tenders.detail": Org("tenders.view", kinds=BUYER, obj=_tender_for),
+    "tenders.add_lot": Org("tenders.manage", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "tenders.add_criterion": Org("tenders.manage", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "tenders.add_requirement": Org(
+        "tenders.manage", kinds=BUYER, obj=_tender_for, methods=("POST",)
+    ),
+    "tenders.publish": Org("tenders.manage", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "tenders.change_deadline": Org(
+        "tenders.manage", kinds=BUYER, obj=_tender_for, methods=("POST",)
+    ),
+    "tenders.cancel": Org("tenders.manage", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    # bids: the opening (before the deadline a start is refused: 400)
+    "opening.view": Org("tenders.view", kinds=BUYER, obj=_tender_for),
+    "opening.start": Org("tenders.open", kinds=BUYER, obj=_tender_for, methods=("POST",), ok=400),
+    "opening.confirm": Org("tenders.open", kinds=BUYER, obj=_tender_for, methods=("POST",), ok=400),
+    "opening.record": Covered(
+        "tests/test_bids_opening_pages.py::test_four_eyes_opening_through_the_pages"
+    ),
+    # bids: the bidder's side. Published tenders are open to every bidder, so the
+    # harness's foreign-object check (404) does not apply to them.
+    "bidding.opportunities": Org("bids.view", kinds=BIDDERS),
+    "bidding.tender": Covered("tests/test_bids_bidding_pages.py::test_tender_access"),
+    "bidding.start": Covered("tests/test_bids_bidding_pages.py::test_tender_access"),
+    # GET only: an empty POST is a valid save (302); POST access is tested in
+    # tests/test_bids_bidding_pages.py.
+    "bidding.bid": Org("bids.view", kinds=BIDDERS, obj=_bid_for, post_action="bids.manage"),
+    "bidding.submit": Org("bids.manage", kinds=BIDDERS, obj=_bid_for, methods=("POST",)),
+    "bidding.withdraw": Org("bids.manage", kinds=BIDDERS, obj=_bid_for, methods=("POST",), ok=302),
+    "bidding.add_partner": Org("bids.manage", kinds=BIDDERS, obj=_bid_for, methods=("POST",)),
+    "bidding.confirm": Org(
+        "bids.manage", kinds=BIDDERS, obj=_partnership_for, methods=("POST",), ok=302
     ),
     # API
     "api-docs.openapi_json": Open(),
