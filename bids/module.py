@@ -22,13 +22,14 @@ _registered = False
 def init_app(app: Flask) -> None:
     global _registered
     from koepel.bids import access, api, models  # noqa: F401  (registers the tables)
-    from koepel.bids.views import bidding, opening_views
+    from koepel.bids.views import bidding, evaluation_views, opening_views
     from koepel.bids.views import tenders as tender_views
 
     api.register()
     app.register_blueprint(tender_views.bp)
     app.register_blueprint(bidding.bp)
     app.register_blueprint(opening_views.bp)
+    app.register_blueprint(evaluation_views.bp)
 
     if not _registered:  # the policy table is process-wide; apps may be made twice
         from koepel.bids import demo

@@ -516,6 +516,18 @@ MATRIX: dict[str, Any] = {
     "opening.record": Covered(
         "tests/test_bids_opening_pages.py::test_four_eyes_opening_through_the_pages"
     ),
+    # bids: the evaluation (a draft tender: every POST is refused with a message, 200)
+    "evaluation.view": Org("tenders.view", kinds=BUYER, obj=_tender_for),
+    "evaluation.assign": Org("tenders.manage", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "evaluation.declare": Org("tenders.evaluate", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "evaluation.score": Org("tenders.evaluate", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "evaluation.consensus": Org(
+        "tenders.evaluate", kinds=BUYER, obj=_tender_for, methods=("POST",)
+    ),
+    "evaluation.exclude": Org("tenders.award", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "evaluation.reveal": Org("tenders.award", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "evaluation.decide": Org("tenders.award", kinds=BUYER, obj=_tender_for, methods=("POST",)),
+    "evaluation.send": Org("tenders.award", kinds=BUYER, obj=_tender_for, methods=("POST",)),
     # bids: the bidder's side. Published tenders are open to every bidder, so the
     # harness's foreign-object check (404) does not apply to them.
     "bidding.opportunities": Org("bids.view", kinds=BIDDERS),
