@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -57,6 +58,13 @@ def assign_reviewer(
     row = _assignment(tender, reviewer) or ReviewerAssignment(
         tenant_id=buyer.id, tender_id=tender.id, reviewer_id=reviewer.id
     )
+    if chair:  # one chair per evaluation: the previous one steps down
+        for other in db.session.scalars(
+            select(ReviewerAssignment).where(
+                ReviewerAssignment.tender_id == tender.id, ReviewerAssignment.is_chair.is_(True)
+            )
+        ):
+            other.is_chair = False
     row.is_chair = chair
     db.session.add(row)
     db.session.flush()
@@ -100,7 +108,8 @@ def _check_points(criterion: Criterion, points: Decimal, motivation: str) -> Dec
     points = Decimal(points)
     if not Decimal(0) <= points <= criterion.max_points:
         raise EvaluationError(
-            _("Geef tussen 0 en %(max)s punten.", max=criterion.max_points), "points"
+            _("Geef tussen 0 en %(max)s punten.", max=format_decimal(criterion.max_points)),
+            "points",
         )
     if not motivation.strip():
         raise EvaluationError(_("Schrijf een motivering bij de score."), "motivation")

@@ -239,3 +239,22 @@ def test_standstill_across_summer_time():
     sent = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
     # 21 March .. 9 April (20 days); on 9 April Amsterdam is UTC+2.
     assert evaluation.standstill_end(sent, 20) == datetime(2026, 4, 9, 21, 59, 59, tzinfo=UTC)
+
+
+def test_one_chair_and_plain_point_limits(db, closed_tender, make_user):
+    ctx = closed_tender
+    buyer, (first, second) = ctx["buyer"], ctx["officials"]
+    other = make_user(buyer, "reviewer")
+    after = ctx["deadline"] + timedelta(minutes=1)
+    with acting_for(buyer.id):
+        tender = _tender(ctx)
+        opening.start(actor=first, buyer=buyer, tender=tender, now=after)
+        opening.confirm(actor=second, buyer=buyer, tender=tender, now=after)
+        a = evaluation.assign_reviewer(actor=first, buyer=buyer, tender=tender, reviewer=ctx["reviewer"], chair=True)
+        b = evaluation.assign_reviewer(actor=first, buyer=buyer, tender=tender, reviewer=other, chair=True)
+        assert (a.is_chair, b.is_chair) == (False, True)
+        evaluation.declare_no_conflict(reviewer=other, buyer=buyer, tender=tender)
+        bid = db.session.scalars(select(OpenedBid)).first()
+        with pytest.raises(evaluation.EvaluationError, match="tussen 0 en 10 punten"):
+            evaluation.score(reviewer=other, buyer=buyer, tender=tender, bid=bid, criterion=ctx["quality"],
+                             points=Decimal(12), motivation="x")
