@@ -162,7 +162,7 @@ def test_opening_needs_the_deadline_and_two_different_officials(db, closed_tende
         }
 
 
-def test_evaluation_ranks_awards_and_fixes_the_standstill(db, closed_tender):
+def test_evaluation_ranks_awards_and_fixes_the_standstill(db, closed_tender, mailbox, run_jobs):
     ctx = closed_tender
     buyer, (first, second), reviewer = ctx["buyer"], ctx["officials"], ctx["reviewer"]
     after = ctx["deadline"] + timedelta(minutes=1)
