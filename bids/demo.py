@@ -36,7 +36,7 @@ ALPHEN_TEXT = (
 
 
 def _org(orgs: dict[str, Organisation], name: str, kind: OrgKind) -> Organisation:
-    slug = name.lower().replace(" ", "-").replace("ë", "e")
+    slug = _slug(name)
     org = orgs.get(slug) or db.session.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
         org = Organisation(slug=slug, name=name, kind=kind)

@@ -7,7 +7,7 @@ Functions take the actor and the buyer explicitly, record an audit event and onl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -289,7 +289,3 @@ def accepts_bids(tender: Tender, now: datetime | None = None) -> bool:
 def get_tender(tender_id: int) -> Tender | None:
     """One of the acting buyer's tenders (scoped)."""
     return db.session.scalar(select(Tender).where(Tender.id == tender_id))
-
-
-def default_deadline(now: datetime | None = None) -> datetime:
-    return (now or utcnow()) + timedelta(days=42)

@@ -53,10 +53,6 @@ def job(name: str) -> Callable[[JobFunction], JobFunction]:
     return register
 
 
-def registered_jobs() -> dict[str, JobFunction]:
-    return dict(_REGISTRY)
-
-
 @dataclass
 class JobContext:
     run_id: str

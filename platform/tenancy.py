@@ -77,10 +77,6 @@ def cross_tenant(reason: str) -> Iterator[Scope]:
         _scope.reset(token)
 
 
-def current_scope() -> Scope | None:
-    return _scope.get()
-
-
 def current_tenant_id() -> int | None:
     scope = _scope.get()
     return scope.tenant_id if scope else None

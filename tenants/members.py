@@ -329,8 +329,3 @@ def link_account(
         obj_id=member.id,
         after={"user": member.user_id},
     )
-
-
-def own_member(user: User) -> Member | None:
-    """The acting cooperative's member record of this user, if linked."""
-    return db.session.scalar(select(Member).where(Member.user_id == user.id))

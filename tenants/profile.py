@@ -16,7 +16,7 @@ from sqlalchemy import select
 from koepel.platform import audit
 from koepel.platform.extensions import db
 from koepel.platform.models import Affiliation, AffiliationKind, Organisation, OrgKind, User
-from koepel.platform.tenancy import acting_for, cross_tenant
+from koepel.platform.tenancy import cross_tenant
 from koepel.tenants import validation
 from koepel.tenants.models import CooperativeProfile, LegalForm, Phase, Service, ServiceArea
 
@@ -225,14 +225,3 @@ def public_cooperatives_in(municipality_ids: list[int]) -> list[PublicCooperativ
             services=services.get(org.id, []),
         )
     return list(seen.values())
-
-
-def area_of(org: Organisation) -> list[ServiceArea]:
-    with acting_for(org.id):
-        return list(
-            db.session.scalars(
-                select(ServiceArea)
-                .options(db.joinedload(ServiceArea.municipality))
-                .order_by(ServiceArea.id)
-            )
-        )

@@ -580,8 +580,18 @@ class Declare(EvaluationView):
         return self.render(submitted=(("declare",), form))
 
 
-class Score(EvaluationView):
-    action = "tenders.evaluate"
+class PointsView(EvaluationView):
+    """Score and consensus are the same form for a bid and a criterion; only the rule that
+    records the points, the form and the message differ."""
+
+    key: str
+    form_class: type
+
+    def save(self, bid, criterion, points, motivation) -> None:
+        raise NotImplementedError
+
+    def saved_message(self, bid, criterion) -> str:
+        raise NotImplementedError
 
     def post(self, tender_id: int):
         refused = self.refusal()
@@ -590,68 +600,62 @@ class Score(EvaluationView):
         bid, criterion = self.target()
         if criterion is None:
             abort(400)
-        form = ScoreForm(prefix=f"score-{bid.id}-{criterion.id}")
+        form = self.form_class(prefix=f"{self.key}-{bid.id}-{criterion.id}")
         if form.validate_on_submit():
             try:
-                evaluation.score(
-                    reviewer=current_user,
-                    buyer=self.org,
-                    tender=self.tender,
-                    bid=bid,
-                    criterion=criterion,
-                    points=form.points.value,
-                    motivation=form.motivation.data or "",
-                )
+                self.save(bid, criterion, form.points.value, form.motivation.data or "")
             except evaluation.EvaluationError as exc:
                 attach(form, exc)
             else:
-                flash(
-                    _(
-                        "Uw score voor %(criterion)s van %(bidder)s is opgeslagen.",
-                        criterion=criterion.title,
-                        bidder=bid.bidder_name,
-                    ),
-                    "success",
-                )
+                flash(self.saved_message(bid, criterion), "success")
                 return self.redirect_back(f"bid-{bid.id}")
-        return self.render(submitted=(("score", bid.id, criterion.id), form))
+        return self.render(submitted=((self.key, bid.id, criterion.id), form))
 
 
-class Consensus(EvaluationView):
+class Score(PointsView):
     action = "tenders.evaluate"
+    key, form_class = "score", ScoreForm
 
-    def post(self, tender_id: int):
-        refused = self.refusal()
-        if refused:
-            return self.render(problems=[refused])
-        bid, criterion = self.target()
-        if criterion is None:
-            abort(400)
-        form = ConsensusForm(prefix=f"consensus-{bid.id}-{criterion.id}")
-        if form.validate_on_submit():
-            try:
-                evaluation.set_consensus(
-                    chair=current_user,
-                    buyer=self.org,
-                    tender=self.tender,
-                    bid=bid,
-                    criterion=criterion,
-                    points=form.points.value,
-                    motivation=form.motivation.data or "",
-                )
-            except evaluation.EvaluationError as exc:
-                attach(form, exc)
-            else:
-                flash(
-                    _(
-                        "De consensusscore voor %(criterion)s van %(bidder)s is vastgelegd.",
-                        criterion=criterion.title,
-                        bidder=bid.bidder_name,
-                    ),
-                    "success",
-                )
-                return self.redirect_back(f"bid-{bid.id}")
-        return self.render(submitted=(("consensus", bid.id, criterion.id), form))
+    def save(self, bid, criterion, points, motivation) -> None:
+        evaluation.score(
+            reviewer=current_user,
+            buyer=self.org,
+            tender=self.tender,
+            bid=bid,
+            criterion=criterion,
+            points=points,
+            motivation=motivation,
+        )
+
+    def saved_message(self, bid, criterion) -> str:
+        return _(
+            "Uw score voor %(criterion)s van %(bidder)s is opgeslagen.",
+            criterion=criterion.title,
+            bidder=bid.bidder_name,
+        )
+
+
+class Consensus(PointsView):
+    action = "tenders.evaluate"
+    key, form_class = "consensus", ConsensusForm
+
+    def save(self, bid, criterion, points, motivation) -> None:
+        evaluation.set_consensus(
+            chair=current_user,
+            buyer=self.org,
+            tender=self.tender,
+            bid=bid,
+            criterion=criterion,
+            points=points,
+            motivation=motivation,
+        )
+
+    def saved_message(self, bid, criterion) -> str:
+        return _(
+            "De consensusscore voor %(criterion)s van %(bidder)s is vastgelegd.",
+            criterion=criterion.title,
+            bidder=bid.bidder_name,
+        )
 
 
 class Exclude(EvaluationView):

@@ -46,8 +46,3 @@ def record_attempt(session: Session, email: str, address: str, succeeded: bool) 
                 LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)
             )
         )
-
-
-def purge_older_than(session: Session, window: timedelta) -> int:
-    result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - window))
-    return result.rowcount or 0
