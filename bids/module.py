@@ -21,15 +21,34 @@ _registered = False
 
 def init_app(app: Flask) -> None:
     global _registered
-    from koepel.bids import access, api, models  # noqa: F401  (registers the tables)
-    from koepel.bids.views import bidding, evaluation_views, opening_views
+    from koepel.bids import access, api, challenge_api, models, org_api  # noqa: F401
+    from koepel.bids.views import (
+        bidding,
+        challenge_views,
+        dossier_views,
+        evaluation_views,
+        involvement_views,
+        objection_views,
+        opening_views,
+        questions_views,
+    )
     from koepel.bids.views import tenders as tender_views
 
     api.register()
-    app.register_blueprint(tender_views.bp)
-    app.register_blueprint(bidding.bp)
-    app.register_blueprint(opening_views.bp)
-    app.register_blueprint(evaluation_views.bp)
+    org_api.register()
+    challenge_api.register()
+    for view_module in (
+        tender_views,
+        bidding,
+        opening_views,
+        evaluation_views,
+        questions_views,
+        challenge_views,
+        involvement_views,
+        dossier_views,
+        objection_views,
+    ):
+        app.register_blueprint(view_module.bp)
 
     if not _registered:  # the policy table is process-wide; apps may be made twice
         from koepel.bids import demo

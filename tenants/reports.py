@@ -28,7 +28,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, distinct, extract, func, or_, select
 
-from koepel.platform import audit
+from koepel.platform import audit, pdf
 from koepel.platform.extensions import db
 from koepel.platform.jobs import JobContext, enqueue, job
 from koepel.platform.models import (
@@ -328,19 +328,6 @@ def _labels(report: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _no_fetch():
-    """A URL fetcher that refuses every URL: a report never loads anything from outside
-    (no images, fonts or style sheets from the network or the file system). Refusing
-    stops the rendering rather than leaving something out quietly."""
-    from weasyprint.urls import URLFetcher
-
-    class NoFetch(URLFetcher):
-        def fetch(self, url: str, headers: Any = None):
-            raise ReportError(f"a report may not load {url[:80]}")
-
-    return NoFetch(fail_on_errors=True, allowed_protocols=())
-
-
 def _check_kind(report: dict, kind: str) -> str:
     if kind not in KINDS or report.get("kind") != kind:
         raise ReportError(f"report kind {kind!r} does not match")
@@ -349,8 +336,6 @@ def _check_kind(report: dict, kind: str) -> str:
 
 def render_pdf(report: dict[str, Any], kind: str) -> bytes:
     """The report as an A4 PDF, from ``tenants/reports/annual.html``."""
-    from weasyprint import HTML
-
     _check_kind(report, kind)
     with force_locale(LOCALE):
         chart = charts.bar_chart(
@@ -369,7 +354,7 @@ def render_pdf(report: dict[str, Any], kind: str) -> bytes:
             local_date=_date,
             service_label=_service_label,
         )
-    return HTML(string=html, base_url=None, url_fetcher=_no_fetch()).write_pdf()
+    return pdf.render(html)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -296,14 +296,14 @@ def test_report_kind_must_match(db, coop):
 
 
 def test_pdf_never_fetches_anything(app_ctx):
-    from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
+
+    from koepel.platform import pdf
 
     for url in ("http://127.0.0.1:9/logo.png", "file:///etc/passwd", "data:image/png;base64,AA"):
         with pytest.raises(FatalURLFetchingError):
-            HTML(
-                string=f'<img src="{url}">', base_url=None, url_fetcher=reports._no_fetch()
-            ).write_pdf()
+            pdf.render(f'<img src="{url}">')
+    assert pdf.render("<p>Proces-verbaal</p>").startswith(b"%PDF")
 
 
 def _sheet_values(ws) -> dict[str, object]:

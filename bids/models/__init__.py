@@ -2,6 +2,7 @@
 buyer); bids with their consortium partners (owned by the lead bidder, sealed until the
 opening); and the buyer's opening, opened copies of the bids, scores and awards."""
 
+from koepel.bids.models import challenges, dossier, objections, questions  # noqa: F401
 from koepel.bids.models.bids import Bid, BidPartner, BidStatus, PartnerRole
 from koepel.bids.models.evaluation import (
     AwardDecision,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from koepel.bids import opening as ops
 from koepel.bids import tenders
 from koepel.bids.models import TenderOpening, TenderStatus
+from koepel.platform import pdf
 from koepel.platform.extensions import db
 from koepel.platform.models import OrgKind, User
 from koepel.platform.timeutil import utcnow
@@ -89,18 +90,7 @@ class RecordPdf(OpeningView):
             record=self.opening.record,
             opening=self.opening,
         )
-        from weasyprint import HTML
-
-        def refuse(url, *args, **kwargs):
-            raise ValueError(f"no external resources in a record: {url}")
-
-        pdf = HTML(string=html, base_url=None, url_fetcher=refuse).write_pdf()
-        name = f"proces-verbaal-opening-{self.tender.id}.pdf"
-        return Response(
-            pdf,
-            mimetype="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return pdf.download(pdf.render(html), f"proces-verbaal-opening-{self.tender.id}.pdf")
 
 
 _rule = "/<org_slug>/tenders/<int:tender_id>/opening"

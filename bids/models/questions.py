@@ -1,0 +1,3 @@
+"""Questions and answers (nota van inlichtingen), versioned tender documents and corrections."""
+
+from __future__ import annotations
