@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from koepel.platform import audit
+from koepel.platform import audit, files
 from koepel.platform.extensions import db
 from koepel.platform.models import Affiliation, AffiliationKind, Organisation, OrgKind, User
 from koepel.platform.tenancy import acting_for, cross_tenant
@@ -465,59 +465,28 @@ def monthly_hours(umbrella: Organisation, today: date, months: int = 12) -> list
 
 
 # -- shared documents ----------------------------------------------------------------------
-DOCUMENT_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".odt": "application/vnd.oasis.opendocument.text",
-    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
-    ".txt": "text/plain",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-}
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-
-
 def document_path(umbrella_id: int, stored_name: str):
-    from pathlib import Path
-
-    from flask import current_app
-
-    return Path(current_app.instance_path) / "documents" / str(umbrella_id) / stored_name
+    return files.path_of(umbrella_id, stored_name)
 
 
 def share_document(
     *, actor: User, umbrella: Organisation, title: str, filename: str, data: bytes
 ) -> SharedDocument:
-    import os
-    import uuid
-    from pathlib import PurePath
-
-    suffix = PurePath(filename).suffix.lower()
-    if suffix not in DOCUMENT_TYPES:
-        raise UmbrellaError(
-            _("Dit soort bestand kan niet. Kies PDF, Word, Excel, OpenDocument, tekst of een foto.")
-        )
-    if not data:
-        raise UmbrellaError(_("Het bestand is leeg."))
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise UmbrellaError(_("Het bestand is groter dan 10 MB."))
+    try:
+        upload = files.check(filename, data)
+    except files.UploadError as error:
+        raise UmbrellaError(str(error)) from error
     if not title.strip():
         raise UmbrellaError(_("Vul een titel in."))
-    stored_name = f"{uuid.uuid4().hex}{suffix}"
-    path = document_path(umbrella.id, stored_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{stored_name}.part")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    stored_name = files.store(umbrella.id, upload.data, upload.suffix)
     with acting_for(umbrella.id):
         document = SharedDocument(
             tenant_id=umbrella.id,
             title=title.strip()[:200],
-            filename=PurePath(filename).name[:200],
+            filename=upload.filename,
             stored_name=stored_name,
-            content_type=DOCUMENT_TYPES[suffix],
-            size=len(data),
+            content_type=upload.content_type,
+            size=upload.size,
             uploaded_by_id=actor.id,
         )
         db.session.add(document)
