@@ -61,9 +61,10 @@ INVITEE_EMAIL = "nieuwe.vrijwilliger@example.org"
 
 # -- the live server ----------------------------------------------------------------------
 class Live:
-    def __init__(self, url: str, mail_folder: Path) -> None:
+    def __init__(self, url: str, mail_folder: Path, app: Any = None) -> None:
         self.url = url
         self.mail_folder = mail_folder
+        self.app = app  # the served app, for a journey that must move time on its data
 
     def mail_to(self, address: str) -> EmailMessage:
         """The newest message the file backend wrote to ``address``."""
@@ -119,7 +120,7 @@ def serve_demo(app, new_database, tmp_path_factory, name: str, setup=None) -> It
         db.session.remove()
     server = LiveServer(live_app)
     try:
-        yield Live(server.url, mail_folder)
+        yield Live(server.url, mail_folder, live_app)
     finally:
         server.stop()
         with live_app.app_context():
