@@ -82,6 +82,9 @@ def load(instance: Path, overrides: dict[str, Any] | None = None) -> dict[str, A
         # Seals bid content until the opening. Production: set it (and keep it: bids sealed
         # under a lost key cannot be opened); development derives one from SECRET_KEY.
         "SEALING_KEY": os.environ.get("SEALING_KEY") or None,
+        # OCDS identifiers: a deployment registers its own prefix with the Open Contracting
+        # Partnership ("ocds-" + 6 characters); the default marks data as unregistered.
+        "OCDS_OCID_PREFIX": os.environ.get("OCDS_OCID_PREFIX") or "ocds-koepel",
         "OPENING_CONFIRM_WINDOW": timedelta(hours=2),  # four eyes: the second within this
         "LOGIN_THROTTLE_ATTEMPTS": 5,
         "LOGIN_THROTTLE_WINDOW": timedelta(minutes=15),

@@ -63,3 +63,17 @@ def test_drafts_are_not_public(client, db, make_org, make_user):
     assert draft_id not in [
         t["id"] for t in client.get("/api/v1/public/tenders").get_json()["items"]
     ]
+
+
+def test_the_ocid_carries_the_deployments_registered_prefix(app, client, db, closed_tender):  # noqa: F811
+    tender_id = closed_tender["tender_id"]
+    url = f"/api/v1/public/tenders/{tender_id}/ocds"
+    assert client.get(url).get_json()["releases"][0]["ocid"] == f"ocds-koepel-{tender_id}"
+    old = app.config["OCDS_OCID_PREFIX"]
+    app.config["OCDS_OCID_PREFIX"] = "ocds-a1b2c3"
+    try:
+        release = client.get(url).get_json()["releases"][0]
+    finally:
+        app.config["OCDS_OCID_PREFIX"] = old
+    assert release["ocid"] == f"ocds-a1b2c3-{tender_id}"
+    assert release["id"].startswith(f"ocds-a1b2c3-{tender_id}-tender-")

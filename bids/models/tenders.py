@@ -81,7 +81,10 @@ class Tender(TenantOwned, db.Model):
 
     @property
     def ocid(self) -> str:
-        return f"ocds-koepel-{self.id}"
+        """The OCDS contracting process id: the deployment's registered prefix + our id."""
+        from flask import current_app
+
+        return f"{current_app.config['OCDS_OCID_PREFIX']}-{self.id}"
 
 
 class Lot(TenantOwned, db.Model):
