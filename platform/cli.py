@@ -33,6 +33,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(org_group)
     app.cli.add_command(mail_group)
+    app.cli.add_command(tick_command)
 
 
 @click.command("demo")
@@ -149,3 +150,13 @@ def mail_send_pending() -> None:
     from koepel.platform.mail import send_pending
 
     click.echo(f"sent {send_pending()} messages")
+
+
+@click.command("tick")
+@with_appcontext
+def tick_command() -> None:
+    """Run the periodic tasks once (reminders, housekeeping); run it every few minutes."""
+    from koepel.platform import schedule
+
+    for name, result in schedule.tick().items():
+        click.echo(f"{name}: {result}")
