@@ -106,7 +106,11 @@ def _apply(member: Member, data: MemberData) -> None:
     member.postcode_digits = data.postcode[:4] if data.postcode else member.postcode_digits
 
 
-def next_number() -> int:
+def next_number(org: Organisation) -> int:
+    """The next member number of the cooperative. Two registrations at once would both read
+    the same highest number, so the organisation's row is locked first (PostgreSQL; SQLite
+    lets one writer in at a time anyway) and the second waits for the first to commit."""
+    db.session.execute(select(Organisation.id).where(Organisation.id == org.id).with_for_update())
     return (db.session.scalar(select(func.max(Member.number))) or 0) + 1
 
 
@@ -114,7 +118,7 @@ def register(
     *, actor: User | None, org: Organisation, data: MemberData, on_behalf_of: str | None = None
 ) -> Member:
     data = _check(data)
-    member = Member(tenant_id=org.id, number=next_number())
+    member = Member(tenant_id=org.id, number=next_number(org))
     _apply(member, data)
     member.household = _household_for(org, data, None)
     db.session.add(member)
