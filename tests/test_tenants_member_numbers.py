@@ -7,7 +7,6 @@ import threading
 from datetime import date
 
 import pytest
-
 from sqlalchemy import select
 
 
