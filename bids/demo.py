@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from koepel.bids import evaluation, opening, submission, tenders
+from koepel.bids import evaluation, opening, questions, submission, tenders
 from koepel.bids.models import CriterionKind, LotKind, OpenedBid, PartnerRole, Procedure, Tender
 from koepel.platform.auth import operations as accounts
 from koepel.platform.extensions import db
@@ -62,6 +62,7 @@ def load(orgs: dict[str, Organisation]) -> int:
     for name in BRUNSSUM_PROVIDERS + ALPHEN_MAIN + ALPHEN_SUB:
         _org(orgs, name, OrgKind.PROVIDER)
     created += _brunssum(orgs)
+    created += questions.load_demo(orgs)
     created += _alphen(orgs)
     return created
 

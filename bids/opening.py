@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from koepel.bids import sealing
+from koepel.bids import corrections, sealing
 from koepel.bids.models import Bid, BidStatus, OpenedBid, Tender, TenderOpening, TenderStatus
 from koepel.bids.submission import aad, sealing_key
 from koepel.platform import audit
@@ -139,7 +139,10 @@ def confirm(
 
 def _record(tender, lots, opened, first: User, second: User, now: datetime) -> dict[str, Any]:
     """The proces-verbaal: who opened, when, and for each bid the bidder, lot, instant and
-    digests (which each bidder can compare with its receipt)."""
+    digests (which each bidder can compare with its receipt), and whether it was
+    re-confirmed after the last correction of the tender."""
+    last = corrections.last_correction(tender)
+    states = corrections.reconfirmation_states(tender, [o.bid_id for o in opened])
     return {
         "tender": {
             "id": tender.id,
@@ -157,9 +160,11 @@ def _record(tender, lots, opened, first: User, second: User, now: datetime) -> d
                 "quality_digest": o.quality_digest,
                 "price_digest": o.price_digest,
                 "partners": [p["organisation"] for p in o.partners],
+                "reconfirmation": states.get(o.bid_id),
             }
             for o in opened
         ],
+        "last_correction": last.number if last else None,
         "price_after_quality": tender.price_after_quality,
     }
 

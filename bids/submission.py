@@ -323,6 +323,7 @@ def submit(
     bid.price_sealed, bid.price_digest = sealed_price.ciphertext, sealed_price.digest
     bid.status, bid.submitted_at, bid.submitted_by_id = BidStatus.SUBMITTED, now, actor.id
     bid.version += 1
+    bid.needs_reconfirmation = False  # submitted knowing every correction so far
     bid.draft = "{}"  # no plaintext at rest until the opening
     db.session.flush()
     receipt = Receipt(

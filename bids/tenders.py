@@ -230,16 +230,9 @@ def publish(
     _record(actor, buyer, tender, "published", deadline=tender.submission_deadline)
 
 
-def change_deadline(
-    *,
-    actor: User,
-    buyer: Organisation,
-    tender: Tender,
-    new_deadline: datetime,
-    now: datetime | None = None,
-) -> None:
-    """A correction: a deadline that has passed can no longer be changed."""
-    now = now or utcnow()
+def check_new_deadline(tender: Tender, new_deadline: datetime, now: datetime) -> None:
+    """May the submission deadline move to ``new_deadline`` at ``now``? A deadline that
+    has passed can no longer be changed, and the new one lies ahead."""
     if tender.status != TenderStatus.PUBLISHED:
         raise TenderError(_("Alleen bij een lopende aanbesteding kan de termijn nog veranderen."))
     if tender.submission_deadline <= now:
@@ -251,6 +244,25 @@ def change_deadline(
         raise TenderError(
             _("De nieuwe sluitingstermijn moet in de toekomst liggen."), "submission_deadline"
         )
+    if tender.questions_deadline is not None and new_deadline <= tender.questions_deadline:
+        raise TenderError(
+            _("De sluitingstermijn moet na de termijn voor vragen liggen."), "submission_deadline"
+        )
+
+
+def change_deadline(
+    *,
+    actor: User,
+    buyer: Organisation,
+    tender: Tender,
+    new_deadline: datetime,
+    now: datetime | None = None,
+    correction: int | None = None,
+) -> None:
+    """Move the submission deadline. Pages publish this as a correction
+    (``koepel.bids.corrections.publish``), which also tells every interested party."""
+    now = now or utcnow()
+    check_new_deadline(tender, new_deadline, now)
     before = tender.submission_deadline
     tender.submission_deadline = new_deadline
     db.session.flush()
@@ -262,7 +274,7 @@ def change_deadline(
         obj_type="tender",
         obj_id=tender.id,
         before={"deadline": before},
-        after={"deadline": new_deadline},
+        after={"deadline": new_deadline, "correction": correction},
     )
 
 

@@ -318,6 +318,7 @@ def test_deadline_is_moved_and_tender_cancelled_after_publishing(
             "deadline-csrf_token": csrf(detail),
             "deadline-submission_date": _day(60),
             "deadline-submission_time": "09:30",
+            "deadline-reason": "Meer tijd voor inschrijvers.",
         },
     )
     assert r.status_code == 302

@@ -10,7 +10,16 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from koepel.platform.extensions import db
@@ -48,6 +57,10 @@ class Bid(TenantOwned, db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(default=0)  # resubmissions before the deadline
+    # A correction of the tender came after this bid was submitted: the bidder confirms
+    # the bid still stands (or withdraws and resubmits). See koepel.bids.corrections.
+    needs_reconfirmation: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reconfirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     partners: Mapped[list[BidPartner]] = relationship(

@@ -14,7 +14,15 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import DateInput, TimeInput
@@ -230,13 +238,22 @@ class PublishForm(FlaskForm):
     """Only the CSRF token: the tender itself is what gets checked."""
 
 
+REASON_LABEL = _l("Reden van de wijziging")
+REASON_REQUIRED = _l("Schrijf op waarom de aanbesteding verandert.")
+
+
 class DeadlineForm(FlaskForm):
+    """A later deadline, published as a correction (rectificatie) with its reason."""
+
     submission_date = DateText(
         _l("Nieuwe sluitingstermijn (datum)"), validators=[DataRequired(_l("Vul een datum in."))]
     )
     submission_time = TimeText(
         _l("Nieuwe sluitingstermijn (tijd)"),
         validators=[DataRequired(_l("Vul een tijd in, bijvoorbeeld 17:00."))],
+    )
+    reason = TextAreaField(
+        REASON_LABEL, validators=[DataRequired(REASON_REQUIRED), Length(max=5000)]
     )
 
     submission_deadline: datetime | None = None
@@ -259,3 +276,91 @@ class CancelForm(FlaskForm):
             Length(max=2000),
         ],
     )
+
+
+# -- documents, corrections, questions (koepel.bids.views.questions_views) -----------------
+NO_DOCUMENT = SelectChoice("", _l("Geen: een nieuw document"))
+
+
+def optional_id(value) -> int | None:
+    """A select's value as an id; "" (nothing chosen) is None."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+class DocumentForm(FlaskForm):
+    """A document for a draft tender (the title stays when the file is refused)."""
+
+    title = StringField(
+        _l("Titel van het document"),
+        validators=[DataRequired(_l("Geef het document een titel.")), Length(max=300)],
+    )
+    file = FileField(_l("Bestand"), validators=[FileRequired(_l("Kies een bestand."))])
+    replaces = SelectField(_l("Vervangt"), coerce=optional_id, validate_choice=False)
+
+
+class CorrectionForm(FlaskForm):
+    """One correction (rectificatie): a reason and at least one change."""
+
+    reason = TextAreaField(
+        REASON_LABEL, validators=[DataRequired(REASON_REQUIRED), Length(max=5000)]
+    )
+    submission_date = DateText(_l("Nieuwe sluitingstermijn (datum)"), validators=[Optional()])
+    submission_time = TimeText(_l("Nieuwe sluitingstermijn (tijd)"), validators=[Optional()])
+    description = TextAreaField(
+        _l("Omschrijving van de aanbesteding"), validators=[Optional(), Length(max=20000)]
+    )
+    document_title = StringField(
+        _l("Titel van het nieuwe document"), validators=[Optional(), Length(max=300)]
+    )
+    document_file = FileField(_l("Nieuw document"), validators=[Optional()])
+    replaces = SelectField(
+        _l("Het nieuwe document vervangt"), coerce=optional_id, validate_choice=False
+    )
+    withdraw = SelectField(
+        _l("Document laten vervallen"), coerce=optional_id, validate_choice=False
+    )
+
+    submission_deadline: datetime | None = None
+
+    def validate(self, extra_validators=None) -> bool:
+        super().validate(extra_validators)
+        self.submission_deadline = read_moment(self.submission_date, self.submission_time)
+        if self.submission_deadline is not None and self.submission_deadline <= utcnow():
+            self.submission_date.errors.append(
+                _("De nieuwe sluitingstermijn moet in de toekomst liggen.")
+            )
+        has_file = bool(self.document_file.data and self.document_file.data.filename)
+        if has_file and not (self.document_title.data or "").strip():
+            self.document_title.errors.append(_("Geef het document een titel."))
+        if not has_file and (self.document_title.data or "").strip():
+            self.document_file.errors.append(_("Kies het bestand bij deze titel."))
+        if not has_file and self.replaces.data is not None:
+            self.document_file.errors.append(_("Kies het bestand dat het document vervangt."))
+        return not _has_errors(self)
+
+
+class QuestionForm(FlaskForm):
+    lot = SelectField(_l("Over"), coerce=optional_id, validate_choice=False)
+    text = TextAreaField(
+        _l("Uw vraag"),
+        validators=[DataRequired(_l("Schrijf uw vraag op.")), Length(max=5000)],
+    )
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Toewijzen aan"), coerce=optional_id, validate_choice=False)
+
+
+class AnswerForm(FlaskForm):
+    text = TextAreaField(
+        _l("Antwoord"),
+        validators=[DataRequired(_l("Schrijf het antwoord op.")), Length(max=20000)],
+    )
+
+
+class NotaForm(FlaskForm):
+    """Which answered questions go into the nota (the page ticks them all)."""
+
+    questions = SelectMultipleField(_l("Vragen in deze nota"), coerce=int, validate_choice=False)

@@ -21,6 +21,7 @@ from wtforms import Field
 
 from koepel.bids import tenders as ops
 from koepel.bids.models import CriterionKind, LotKind, Procedure, Tender, TenderStatus
+from koepel.bids.views.questions_views import publish_correction
 from koepel.bids.views.tender_forms import (
     CRITERION_KIND_CHOICES,
     LOT_KIND_CHOICES,
@@ -59,9 +60,10 @@ def percent(value: Decimal) -> str:
     return format_decimal(value, format="#,##0.##", locale=current_language())
 
 
-def attach(form: FlaskForm, exc: ops.TenderError) -> None:
+def attach(form: FlaskForm, exc: ValueError) -> None:
     """Put a rule's refusal next to the field it names, else at the top of the form."""
-    name = FIELD_ALIASES.get(exc.field or "", exc.field)
+    field = getattr(exc, "field", None)
+    name = FIELD_ALIASES.get(field or "", field)
     target = getattr(form, name, None) if name else None
     (target.errors if isinstance(target, Field) else form.form_errors).append(str(exc))
 
@@ -291,20 +293,16 @@ class TenderChangeDeadline(TenderDetail):
     action = "tenders.manage"
 
     def post(self, tender_id: int):
+        """A later deadline is published as a correction: every interested party hears of
+        it, and bids already submitted must be re-confirmed."""
         form = DeadlineForm(prefix="deadline")
         if form.validate_on_submit():
-            try:
-                ops.change_deadline(
-                    actor=current_user,
-                    buyer=self.org,
-                    tender=self.tender,
-                    new_deadline=form.submission_deadline,
-                )
-            except ops.TenderError as exc:
-                attach(form, exc)
-            else:
-                flash(_("De sluitingstermijn is gewijzigd."), "success")
+            refusal = publish_correction(
+                self, reason=form.reason.data or "", deadline=form.submission_deadline
+            )
+            if refusal is None:
                 return self.redirect_back()
+            attach(form, refusal)
         return self.render(deadline_form=form)
 
 
