@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from koepel.bids import evaluation, opening, questions, submission, tenders
+from koepel.bids import challenges, evaluation, opening, questions, submission, tenders
 from koepel.bids.models import CriterionKind, LotKind, OpenedBid, PartnerRole, Procedure, Tender
 from koepel.platform.auth import operations as accounts
 from koepel.platform.extensions import db
@@ -63,6 +63,7 @@ def load(orgs: dict[str, Organisation]) -> int:
         _org(orgs, name, OrgKind.PROVIDER)
     created += _brunssum(orgs)
     created += questions.load_demo(orgs)
+    created += challenges.load_demo(orgs)
     created += _alphen(orgs)
     return created
 

@@ -10,11 +10,20 @@ from koepel.platform.models import OrgKind
 
 BUYERS = (OrgKind.MUNICIPALITY, OrgKind.REGION)
 BIDDERS = (OrgKind.COOPERATIVE, OrgKind.UMBRELLA, OrgKind.PROVIDER)
+CHALLENGERS = (OrgKind.COOPERATIVE, OrgKind.UMBRELLA)  # citizen initiatives
 LINKS = [
     navigation.Link("tenders.list", _l("Aanbestedingen"), "tenders.view", BUYERS),
     navigation.Link(
         "bidding.opportunities", _l("Aanbestedingen en inschrijvingen"), "bids.view", BIDDERS
     ),
+    navigation.Link("challenges.mine", _l("Right to Challenge"), "bids.view", CHALLENGERS),
+    navigation.Link(
+        "involvement.invitations", _l("Uitnodigingen om mee te doen"), "bids.view", CHALLENGERS
+    ),
+    navigation.Link(
+        "challenges.received", _l("Right to Challenge"), "challenges.view", (OrgKind.MUNICIPALITY,)
+    ),
+    navigation.Link("involvement.list", _l("Initiatieven betrekken"), "involvement.manage", BUYERS),
 ]
 _registered = False
 

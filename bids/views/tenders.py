@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import Field
 
+from koepel.bids import challenges
 from koepel.bids import tenders as ops
 from koepel.bids.models import CriterionKind, LotKind, Procedure, Tender, TenderStatus
 from koepel.bids.views.questions_views import publish_correction
@@ -187,6 +188,7 @@ class TenderDetail(BuyerView):
             shown=shown,
             problems=problems,
             may_manage=may_manage,
+            challenge_id=challenges.challenge_of_tender(tender.id),
             **forms,
         )
 
