@@ -577,11 +577,23 @@ MATRIX: dict[str, Any] = {
 
 # Parts kept in their own files (one per area of the bids module), merged here.
 from matrix_api import ENTRIES as _api  # noqa: E402
+from matrix_budgets import ENTRIES as _budgets  # noqa: E402
 from matrix_challenges import ENTRIES as _challenges  # noqa: E402
+from matrix_contracts import ENTRIES as _contracts  # noqa: E402
 from matrix_dossier import ENTRIES as _dossier  # noqa: E402
+from matrix_framework import ENTRIES as _framework  # noqa: E402
 from matrix_objections import ENTRIES as _objections  # noqa: E402
 from matrix_questions import ENTRIES as _questions  # noqa: E402
 
-for _part in (_questions, _challenges, _dossier, _objections, _api):
+for _part in (
+    _questions,
+    _challenges,
+    _dossier,
+    _objections,
+    _api,
+    _contracts,
+    _framework,
+    _budgets,
+):
     assert not set(_part) & set(MATRIX), set(_part) & set(MATRIX)
     MATRIX.update(_part)

@@ -1,0 +1,11 @@
+"""Demo data of the contracts module: the seven cases of DOMAIN.md."""
+
+from __future__ import annotations
+
+from koepel.platform.models import Organisation
+
+LOADERS: list = []  # each area's load_demo(orgs) -> int, in order
+
+
+def load(orgs: dict[str, Organisation]) -> int:
+    return sum(loader(orgs) for loader in LOADERS)

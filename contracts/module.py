@@ -1,0 +1,30 @@
+"""Plugs the contracts module into the app (entry point ``koepel.modules: contracts``)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from koepel.platform import navigation
+
+LINKS: list[navigation.Link] = []
+_registered = False
+
+
+def init_app(app: Flask) -> None:
+    global _registered
+    from koepel.contracts import access, api_budgets, api_contracts, api_framework, models  # noqa: F401
+    from koepel.contracts.views import budget_views, contract_views, framework_views, umbrella_views
+
+    for api in (api_contracts, api_framework, api_budgets):
+        api.register()
+    for view_module in (contract_views, framework_views, budget_views, umbrella_views):
+        app.register_blueprint(view_module.bp)
+
+    if not _registered:  # the policy table is process-wide; apps may be made twice
+        from koepel.contracts import demo
+        from koepel.platform import demo as platform_demo
+
+        access.register()
+        navigation.register(LINKS)
+        platform_demo.EXTENSIONS.append(demo.load)
+        _registered = True
