@@ -17,7 +17,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from koepel.bids import corrections, sealing
-from koepel.bids.models import Bid, BidStatus, OpenedBid, Tender, TenderOpening, TenderStatus
+from koepel.bids.models import (
+    Bid,
+    BidStatus,
+    OpenedBid,
+    ReviewerAssignment,
+    Tender,
+    TenderOpening,
+    TenderStatus,
+)
 from koepel.bids.submission import aad, sealing_key
 from koepel.platform import audit
 from koepel.platform.extensions import db
@@ -135,6 +143,21 @@ def confirm(
         after={"bids": len(opened), "digests": [o.quality_digest for o in opened]},
     )
     return opened
+
+
+def sees_bidders(user: User, tender: Tender, *, may_award: bool) -> bool:
+    """After the opening, who may see who bid (the record names them): a reviewer assigned
+    to the tender once they declared no conflict of interest; otherwise the officials who
+    award. A policy officer, or a reviewer yet to declare, sees that it was opened, not by
+    whom — as on the evaluation page."""
+    assignment = db.session.scalar(
+        select(ReviewerAssignment).where(
+            ReviewerAssignment.tender_id == tender.id, ReviewerAssignment.reviewer_id == user.id
+        )
+    )
+    if assignment is not None:
+        return assignment.no_conflict_declared_at is not None
+    return may_award
 
 
 def _record(tender, lots, opened, first: User, second: User, now: datetime) -> dict[str, Any]:

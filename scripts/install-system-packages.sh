@@ -4,6 +4,7 @@
 #   redis-server  - throwaway Redis for queue/cache tests
 #   chromium      - browser tests
 #   fonts-dejavu-core, libpango-1.0-0, libpangoft2-1.0-0 - WeasyPrint (PDF)
+#   poppler-utils - pdftotext, for tests that read what a PDF says (sealed bids)
 # Without root or apt it only reports what is missing; the affected tests
 # skip themselves, so that is not an error.
 # Note: the Debian postgresql package creates and starts a cluster on port
@@ -18,6 +19,7 @@ if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
 fi
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 for pkg in fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0; do
     # dpkg -s also succeeds for removed-but-not-purged packages; check status.
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

@@ -52,10 +52,14 @@ def test_four_eyes_opening_through_the_pages(app, db, closed_tender, make_user):
     assert again.status_code == 400 and "tweede" in again.get_data(as_text=True)
     token2 = csrf_from(two.get(url).get_data(as_text=True))
     assert two.post(f"{url}/confirm", data={"csrf_token": token2}).status_code == 302
-    page = looker.get(url).get_data(as_text=True)
+    page = two.get(url).get_data(as_text=True)
     assert "E-COOP-A" in page and "E-PROVIDER" in page
-    pdf = looker.get(f"{url}/record.pdf")
+    pdf = two.get(f"{url}/record.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # A reviewer sees who bid only once assigned and declared free of conflicts.
+    page = looker.get(url).get_data(as_text=True)
+    assert "E-COOP" not in page and "E-PROVIDER" not in page and "belangenconflict" in page
+    assert looker.get(f"{url}/record.pdf").status_code == 404
 
 
 def test_bidders_and_strangers_get_404(app, db, closed_tender, make_org, make_user):  # noqa: F811

@@ -30,6 +30,9 @@ class OpeningView(OrgView):
         self.opening = db.session.scalar(
             select(TenderOpening).where(TenderOpening.tender_id == tender_id)
         )
+        self.sees_bidders = ops.sees_bidders(
+            current_user, self.tender, may_award=self.can("tenders.award")
+        )
 
     def get(self, tender_id: int):
         return self.render()
@@ -47,6 +50,7 @@ class OpeningView(OrgView):
             opened=self.tender.status != TenderStatus.PUBLISHED
             and self.tender.opened_at is not None,
             may_open=self.can("tenders.open"),
+            sees_bidders=self.sees_bidders,
         ), status
 
 
@@ -81,7 +85,7 @@ class RecordPdf(OpeningView):
     """The opening record (proces-verbaal) as PDF."""
 
     def get(self, tender_id: int):
-        if self.opening is None or self.opening.confirmed_at is None:
+        if self.opening is None or self.opening.confirmed_at is None or not self.sees_bidders:
             abort(404)
         html = render_template(
             "bids/opening/record_pdf.html",
