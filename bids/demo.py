@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from koepel.bids import challenges, evaluation, opening, questions, submission, tenders
+from koepel.bids import challenges, dossier, evaluation, opening, questions, submission, tenders
 from koepel.bids.models import CriterionKind, LotKind, OpenedBid, PartnerRole, Procedure, Tender
 from koepel.platform.auth import operations as accounts
 from koepel.platform.extensions import db
@@ -64,6 +64,7 @@ def load(orgs: dict[str, Organisation]) -> int:
     created += _brunssum(orgs)
     created += questions.load_demo(orgs)
     created += challenges.load_demo(orgs)
+    created += dossier.load_demo(orgs)  # before the Alphen bid: partners confirm with their UEA
     created += _alphen(orgs)
     return created
 

@@ -14,7 +14,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from koepel.bids import scoring
+from koepel.bids import letters, scoring
 from koepel.bids.models import (
     AwardDecision,
     ConsensusScore,
@@ -319,8 +319,9 @@ def decide(
 def send_letters(
     *, actor: User, buyer: Organisation, tender: Tender, now: datetime | None = None
 ) -> datetime:
-    """Send every bidder its award letter at one instant (through the outbox: all are
-    written in this transaction) and fix the end of the standstill period."""
+    """Send every bidder its award letter at one instant and fix the end of the standstill
+    period: the letters are kept as records and e-mailed through the outbox, all in this
+    transaction; their PDFs are rendered by a job after the commit."""
     now = now or utcnow()
     if tender.status != TenderStatus.EVALUATED:
         raise EvaluationError(_("Leg eerst de gunning vast."))
@@ -330,7 +331,14 @@ def send_letters(
     ).all()
     for decision in decisions:
         decision.letters_sent_at, decision.standstill_ends_at = now, ends
-    _queue_letters(tender, decisions, ends)
+    issued = letters.issue(
+        buyer=buyer,
+        tender=tender,
+        decisions=decisions,
+        ranking=results(tender),
+        sent_at=now,
+        ends=ends,
+    )
     tender.status = TenderStatus.AWARDED
     db.session.flush()
     audit.record(
@@ -340,81 +348,10 @@ def send_letters(
         action="tender.letters_sent",
         obj_type="tender",
         obj_id=tender.id,
-        after={"sent_at": now, "standstill_ends_at": ends},
+        after={
+            "sent_at": now,
+            "standstill_ends_at": ends,
+            "letters": [letter.id for letter in issued],
+        },
     )
     return ends
-
-
-def _queue_letters(tender: Tender, decisions: list[AwardDecision], ends: datetime) -> None:
-    """One letter per bid, to the people who work for the bidder: its own place and
-    score, the winner's name and score, the reasons, and the exact end of the standstill."""
-    from flask_babel import format_datetime
-
-    from koepel.platform.mail import queue_email
-    from koepel.platform.models import OrgRole
-
-    ranking = results(tender)
-    lots = {lot.id: lot for lot in tender.lots}
-    by_lot = {d.lot_id: d for d in decisions}
-    copies = {
-        c.id: c
-        for c in db.session.scalars(select(OpenedBid).where(OpenedBid.tender_id == tender.id))
-    }
-    recipients: dict[int, list[str]] = {}
-    for org_id, email in db.session.execute(
-        select(OrgRole.organisation_id, User.email)
-        .join(User, User.id == OrgRole.user_id)
-        .where(
-            OrgRole.organisation_id.in_({c.bidder_id for c in copies.values()}),
-            OrgRole.role.in_(("board", "coordinator", "staff", "contact")),
-        )
-    ):
-        recipients.setdefault(org_id, []).append(email)
-    end_text = format_datetime(ends, "d MMMM y HH:mm")
-    for lot_id, ranked in ranking.items():
-        decision = by_lot.get(lot_id)
-        if decision is None:
-            continue
-        placed = [r for r in ranked if r.rank is not None]
-        winner = next(r for r in placed if r.bid_id == decision.winner_id)
-        for row in ranked:
-            copy = copies[row.bid_id]
-            own = (
-                _("Uw inschrijving is uitgesloten: %(reason)s", reason=copy.excluded_reason)
-                if row.rank is None
-                else _(
-                    "Uw inschrijving staat op plaats %(rank)d van %(count)d "
-                    "met een totaalscore van %(total)s.",
-                    rank=row.rank,
-                    count=len(placed),
-                    total=format_decimal(row.total, format="0.00"),
-                )
-            )
-            body = "\n\n".join(
-                [
-                    _(
-                        "Gunningsbeslissing %(tender)s, perceel %(lot)s.",
-                        tender=tender.title,
-                        lot=lots[lot_id].title,
-                    ),
-                    own,
-                    _(
-                        "De opdracht gaat naar %(winner)s met een totaalscore van %(total)s.",
-                        winner=copies[winner.bid_id].bidder_name,
-                        total=format_decimal(winner.total, format="0.00"),
-                    ),
-                    _("Motivering: %(reasons)s", reasons=decision.reasons),
-                    _(
-                        "De opschortende termijn loopt tot en met %(end)s (Nederlandse tijd). "
-                        "Tot dan kunt u bezwaar maken; daarna wordt de gunning definitief.",
-                        end=end_text,
-                    ),
-                ]
-            )
-            for email in recipients.get(copy.bidder_id, []):
-                queue_email(
-                    to=email,
-                    subject=_("Gunningsbeslissing: %(tender)s", tender=tender.title),
-                    body=body,
-                    tenant_id=copy.bidder_id,
-                )

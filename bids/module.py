@@ -16,6 +16,7 @@ LINKS = [
     navigation.Link(
         "bidding.opportunities", _l("Aanbestedingen en inschrijvingen"), "bids.view", BIDDERS
     ),
+    navigation.Link("dossier.index", _l("Dossier"), "dossier.view", BIDDERS),
     navigation.Link("challenges.mine", _l("Right to Challenge"), "bids.view", CHALLENGERS),
     navigation.Link(
         "involvement.invitations", _l("Uitnodigingen om mee te doen"), "bids.view", CHALLENGERS

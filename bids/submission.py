@@ -2,10 +2,11 @@
 sealed, get a receipt, withdraw and resubmit until the deadline.
 
 Sealing (``koepel.bids.sealing``): on submission the content is split into two envelopes —
-quality (answers, requirements, partners) and price — each canonical JSON, SHA-256'd for
-the receipt and encrypted with AES-GCM bound to the bid and envelope. The plaintext draft
-is cleared, so a database dump before the opening reveals no bid content. The audit log
-records digests only.
+quality (answers, requirements, partners and their shares, the names and SHA-256 digests of
+the attachments and of the partners' declarations, see ``koepel.bids.dossier``) and price —
+each canonical JSON, SHA-256'd for the receipt and encrypted with AES-GCM bound to the bid
+and envelope. The plaintext draft is cleared, so a database dump before the opening reveals
+no bid content. The audit log records digests only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -122,11 +124,17 @@ def draft_of(bid: Bid) -> dict[str, Any]:
     return json.loads(bid.draft or "{}")
 
 
+# Draft keys kept by other forms than the bid form (the consortium's shares): a save of
+# price and answers does not drop them.
+OTHER_DRAFT_KEYS = ("lead_share",)
+
+
 def save_draft(*, actor: User, bidder: Organisation, bid: Bid, content: dict[str, Any]) -> None:
     """Keep what the bidder typed (price as typed, answers, requirements). Not sealed yet."""
     if bid.status == BidStatus.SUBMITTED:
         raise BidError(_("Deze inschrijving is ingediend. Trek haar eerst in om te wijzigen."))
-    bid.draft = json.dumps(content, ensure_ascii=False, sort_keys=True)
+    kept = {k: v for k, v in draft_of(bid).items() if k in OTHER_DRAFT_KEYS}
+    bid.draft = json.dumps(kept | content, ensure_ascii=False, sort_keys=True)
     bid.status = BidStatus.DRAFT
     db.session.flush()
 
@@ -211,8 +219,28 @@ def bids_as_partner(partner: Organisation) -> list[PartnerView]:
     return [PartnerView(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] is not None) for r in rows]
 
 
-def confirm_participation(*, actor: User, partner: Organisation, bid_id: int) -> None:
-    """A partner confirms it takes part; it writes only its own confirmation."""
+def partner_view(partner: Organisation, bid_id: int) -> PartnerView | None:
+    """One bid the partner takes part in (None when it is no partner in it)."""
+    return next((view for view in bids_as_partner(partner) if view.bid_id == bid_id), None)
+
+
+class NotAPartner(BidError):
+    """The organisation is no partner in the bid: answered like a missing bid (404)."""
+
+
+def confirm_participation(
+    *,
+    actor: User,
+    partner: Organisation,
+    bid_id: int,
+    declaration_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """A partner confirms it takes part, with its own UEA declaration from its dossier
+    (``declaration_id``; without one, its current declaration). It writes only its own
+    confirmation and declaration. Again later: another declaration, until submission."""
+    from koepel.bids import dossier  # builds on this module
+
     with cross_tenant("a consortium partner confirms its participation in a lead party's bid"):
         row = db.session.scalar(
             select(BidPartner).where(
@@ -220,8 +248,19 @@ def confirm_participation(*, actor: User, partner: Organisation, bid_id: int) ->
             )
         )
         if row is None:
-            raise BidError(_("U bent geen partner in deze inschrijving."))
-        row.confirmed_at, row.confirmed_by_id = utcnow(), actor.id
+            raise NotAPartner(_("U bent geen partner in deze inschrijving."))
+        if row.bid.status == BidStatus.SUBMITTED:
+            raise BidError(
+                _(
+                    "De penvoerder heeft de inschrijving al ingediend. Uw deelname en "
+                    "verklaring liggen vast."
+                ),
+                "declaration",
+            )
+        declaration = dossier.declare(
+            actor=actor, partner=partner, bid=row.bid, document_id=declaration_id, now=now
+        )
+        row.confirmed_at, row.confirmed_by_id = now or utcnow(), actor.id
         db.session.flush()
         audit.record(
             db.session,
@@ -230,7 +269,7 @@ def confirm_participation(*, actor: User, partner: Organisation, bid_id: int) ->
             action="bid.partner_confirmed",
             obj_type="bid",
             obj_id=bid_id,
-            after={"partner": partner.slug},
+            after={"partner": partner.slug, "declaration": declaration.document_id},
         )
 
 
@@ -251,8 +290,15 @@ class Receipt:
 
 
 def _envelopes(
-    bidder: Organisation, bid: Bid, tender: Tender, lot: Lot, content: dict[str, Any]
+    bidder: Organisation,
+    bid: Bid,
+    tender: Tender,
+    lot: Lot,
+    content: dict[str, Any],
+    now: datetime,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    from koepel.bids import dossier  # builds on this module
+
     try:
         price = parse_money(str(content.get("price", "")))
     except MoneyParseError as exc:
@@ -278,6 +324,8 @@ def _envelopes(
         {"organisation": p.partner.name, "role": p.role.value, "share": str(p.share)}
         for p in bid.partners
     ]
+    # Declarations, attachments (names and digests) and the lead party's share.
+    consortium = dossier.envelope_part(bid, content, now)
     # A random salt per envelope: the digest on record (and on the receipt) then cannot be
     # matched by trying candidate prices against a database dump.
     head = {"tender": tender.id, "lot": lot.id, "bidder": bidder.name}
@@ -286,6 +334,7 @@ def _envelopes(
         "answers": answers,
         "requirements": requirements,
         "partners": partners,
+        **consortium,
         "citizen_initiative": bidder.kind in CITIZEN_INITIATIVES,
     }
     quality["salt"] = secrets.token_hex(16)
@@ -315,7 +364,7 @@ def submit(
             )
         )
     lot = next(lot for lot in tender.lots if lot.id == bid.lot_id)
-    quality, price = _envelopes(bidder, bid, tender, lot, draft_of(bid))
+    quality, price = _envelopes(bidder, bid, tender, lot, draft_of(bid), now)
     key = sealing_key()
     sealed_quality = sealing.seal(quality, key, aad(bid.id, "quality"))
     sealed_price = sealing.seal(price, key, aad(bid.id, "price"))
@@ -365,15 +414,15 @@ def withdraw(
     if not accepts_bids(tender, now):
         raise BidError(_("De sluitingstermijn is voorbij: intrekken kan niet meer."))
     quality, price = submitted_content(bid)
-    bid.draft = json.dumps(
-        {
-            "price": price["price"],
-            "answers": quality["answers"],
-            "requirements": quality["requirements"],
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
+    draft = {
+        # Back as a person types it (Dutch notation), as the draft is read on submission.
+        "price": format_decimal(Decimal(price["price"]), format="#,##0.00", locale="nl"),
+        "answers": quality["answers"],
+        "requirements": quality["requirements"],
+    }
+    if "lead_share" in quality:
+        draft["lead_share"] = quality["lead_share"]
+    bid.draft = json.dumps(draft, ensure_ascii=False, sort_keys=True)
     bid.quality_sealed = bid.price_sealed = bid.quality_digest = bid.price_digest = None
     bid.status, bid.submitted_at = BidStatus.WITHDRAWN, None
     db.session.flush()

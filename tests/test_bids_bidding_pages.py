@@ -12,9 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from koepel.bids import dossier
 from koepel.bids import submission as ops
 from koepel.bids import tenders
 from koepel.bids.models import Bid, BidStatus, CriterionKind, LotKind, Procedure
+from koepel.bids.models.dossier import DossierKind
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
 
@@ -398,6 +400,15 @@ def test_consortium_partner_sees_no_price_and_confirms(app, db, market, make_org
     assert "Deelname bevestigen" in listing
     # The partner cannot open the bid itself.
     assert contact.get(f"/bp-puurzuid/bids/{bid_id}").status_code == 404
+    with acting_for(partner.id):  # its own declaration goes with the confirmation
+        dossier.add_document(
+            actor=None,
+            org=partner,
+            kind=DossierKind.UEA,
+            title="Eigen verklaring PuurZuid",
+            filename="uea.pdf",
+            data=b"%PDF-1.4 eigen verklaring",
+        )
     confirmed = contact.post(
         f"/bp-puurzuid/partnerships/{bid_id}/confirm", data={"csrf_token": csrf_from(listing)}
     )

@@ -6,6 +6,7 @@ letters go out; the public OCDS package validates and names the winners."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -157,6 +158,17 @@ def test_tender_to_award_letters_and_open_data(app, db, make_org, make_user, mai
             bid_id = int(bid_url.rsplit("/", 1)[1])
             partner_page = f"/{laarbeek.slug}/opportunities"
             assert "Deelname bevestigen" in visitors["laarbeek"].get(partner_page)
+            # Its own declaration (UEA) from its dossier goes with the confirmation.
+            own_dossier = f"/{laarbeek.slug}/dossier"
+            visitors["laarbeek"].post(
+                own_dossier,
+                own_dossier,
+                {
+                    "kind": "uea",
+                    "title": "Eigen verklaring Laarbeek",
+                    "file": (io.BytesIO(b"%PDF-1.4 eigen verklaring"), "uea.pdf"),
+                },
+            )
             visitors["laarbeek"].post(
                 partner_page, f"/{laarbeek.slug}/partnerships/{bid_id}/confirm", {}
             )

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from koepel.bids import evaluation, opening, submission, tenders
+from koepel.bids import dossier, evaluation, opening, submission, tenders
 from koepel.bids.models import (
     CriterionKind,
     LotKind,
@@ -18,6 +18,7 @@ from koepel.bids.models import (
     Procedure,
     TenderStatus,
 )
+from koepel.bids.models.dossier import DossierKind
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
 
@@ -103,6 +104,14 @@ def closed_tender(db, make_org, make_user):
                 bid_id = bid.id
         if slug == "e-provider":
             with acting_for(bidders["e-coop-a"][0].id):
+                dossier.add_document(  # the partner's own declaration goes with its confirmation
+                    actor=None,
+                    org=bidders["e-coop-a"][0],
+                    kind=DossierKind.UEA,
+                    title="Eigen verklaring",
+                    filename="uea.pdf",
+                    data=b"%PDF-1.4 eigen verklaring",
+                )
                 submission.confirm_participation(
                     actor=bidders["e-coop-a"][1], partner=bidders["e-coop-a"][0], bid_id=bid_id
                 )

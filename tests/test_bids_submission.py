@@ -9,9 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
+from koepel.bids import dossier
 from koepel.bids import submission as ops
 from koepel.bids import tenders
 from koepel.bids.models import Bid, BidStatus, CriterionKind, LotKind, PartnerRole, Procedure
+from koepel.bids.models.dossier import DossierKind
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
 
@@ -143,11 +145,16 @@ def test_withdraw_and_resubmit_before_the_deadline(db, market):
         with pytest.raises(ops.BidError):
             ops.submit(actor=user, bidder=coop, bid=bid, tender=tender)  # already in
         ops.withdraw(actor=user, bidder=coop, bid=bid, tender=tender)
-        assert bid.status == BidStatus.WITHDRAWN and ops.draft_of(bid)["price"] == "198500.00"
+        assert bid.status == BidStatus.WITHDRAWN and ops.draft_of(bid)["price"] == "198.500,00"
+        # Submitted again as it came back: the same content, so the same price digest
+        # would be fine, but the salt makes every envelope differ.
+        again = ops.submit(actor=user, bidder=coop, bid=bid, tender=tender)
+        assert again.price_digest != first.price_digest and bid.version == 2
+        ops.withdraw(actor=user, bidder=coop, bid=bid, tender=tender)
         content = ops.draft_of(bid) | {"price": "190.000"}
         ops.save_draft(actor=user, bidder=coop, bid=bid, content=content)
         second = ops.submit(actor=user, bidder=coop, bid=bid, tender=tender)
-        assert second.price_digest != first.price_digest and bid.version == 2
+        assert second.price_digest != first.price_digest and bid.version == 3
 
 
 def test_bad_input_names_the_field(db, market):
@@ -194,6 +201,14 @@ def test_consortium_partners_confirm_and_see_only_their_bid(db, market, make_org
     assert [v.bid_id for v in ops.bids_as_partner(partner)] == [bid_id]
     assert ops.bids_as_partner(make_org("provider")) == []
     with acting_for(partner.id):
+        dossier.add_document(
+            actor=market["partner_user"],
+            org=partner,
+            kind=DossierKind.UEA,
+            title="Eigen verklaring PuurZuid",
+            filename="uea.pdf",
+            data=b"%PDF-1.4 eigen verklaring",
+        )
         ops.confirm_participation(actor=market["partner_user"], partner=partner, bid_id=bid_id)
     with pytest.raises(ops.BidError):
         ops.confirm_participation(

@@ -47,6 +47,21 @@ def _setup() -> None:
         password=demo.DEMO_PASSWORD,
     )
     ops.grant_role(actor=None, user=second, org=bladel, role="procurement_officer")
+    # Laarbeek's own declaration (UEA), which goes with its confirmation as a partner.
+    from koepel.bids import dossier
+    from koepel.bids.models.dossier import DossierKind
+    from koepel.platform.tenancy import acting_for
+
+    laarbeek = db.session.scalar(db.select(Organisation).filter_by(slug="laarbeek-zorg"))
+    with acting_for(laarbeek.id):
+        dossier.add_document(
+            actor=None,
+            org=laarbeek,
+            kind=DossierKind.UEA,
+            title="Eigen verklaring Laarbeek",
+            filename="uea.pdf",
+            data=b"%PDF-1.4 eigen verklaring",
+        )
 
 
 @pytest.fixture(scope="module")

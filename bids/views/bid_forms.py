@@ -9,11 +9,12 @@ from decimal import Decimal
 from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from koepel.bids.models import CriterionKind, PartnerRole, Tender
+from koepel.bids.models import BidPartner, CriterionKind, PartnerRole, Tender
 from koepel.platform.money import MoneyParseError, parse_money
 
 ROLE_CHOICES = [
@@ -96,17 +97,24 @@ def price_as_typed(text: str, locale: str) -> tuple[str, str | None]:
     return format_decimal(amount, format="#,##0.00", locale="nl"), None
 
 
-def price_for_display(stored: str, locale: str) -> str:
-    """A draft's price in the reader's notation. A withdrawn bid's draft holds the sealed
+def read_price(stored: str) -> Decimal | None:
+    """The amount of a draft's price, or None. A withdrawn bid's draft holds the sealed
     notation (198500.00); Dutch drafts hold what was typed."""
     stored = (stored or "").strip()
     for read in (lambda s: parse_money(s, "nl"), _plain_decimal):
         try:
-            amount = read(stored)
+            return read(stored)
         except (MoneyParseError, ValueError):
             continue
-        return format_decimal(amount, format="#,##0.00", locale=locale)
-    return stored
+    return None
+
+
+def price_for_display(stored: str, locale: str) -> str:
+    """A draft's price in the reader's notation (as stored when it is no amount)."""
+    amount = read_price(stored)
+    if amount is None:
+        return (stored or "").strip()
+    return format_decimal(amount, format="#,##0.00", locale=locale)
 
 
 _SEALED_PRICE = re.compile(r"[0-9]+\.[0-9]{2}")
@@ -147,4 +155,62 @@ class PartnerForm(FlaskForm):
         _l("Aandeel in de opdracht (%)"),
         description=_l("Het deel van de opdracht dat deze partner uitvoert, bijvoorbeeld 25."),
         validators=[DataRequired(_l("Vul het aandeel in, bijvoorbeeld 25."))],
+    )
+
+
+class AttachDocumentForm(FlaskForm):
+    """A document from the bidder's own dossier. Choices: "" and the ids of attachable
+    documents, set by the view; a stale choice reaches the rule, which says what is wrong."""
+
+    document = SelectField(
+        _l("Document uit uw dossier"),
+        validate_choice=False,
+        validators=[DataRequired(_l("Kies een document uit uw dossier."))],
+    )
+
+
+class UploadAttachmentForm(FlaskForm):
+    title = StringField(
+        _l("Titel van de bijlage"),
+        description=_l("Bijvoorbeeld: Plan van aanpak of Begroting."),
+        validators=[DataRequired(_l("Vul een titel in.")), Length(max=200)],
+    )
+    file = FileField(_l("Bestand"), validators=[FileRequired(_l("Kies een bestand."))])
+
+
+def share_name(partner_row_id: int) -> str:
+    return f"share-{partner_row_id}"
+
+
+class SharesForm(FlaskForm):
+    """The share of the bid value of the lead party and of every partner (percent);
+    ``for_partners`` adds ``share-<BidPartner id>``."""
+
+    lead = PercentField(
+        _l("Aandeel van uw organisatie als penvoerder (%)"),
+        validators=[DataRequired(_l("Vul het aandeel in, bijvoorbeeld 25."))],
+    )
+
+    @classmethod
+    def for_partners(cls, partners: list[BidPartner], **kwargs) -> SharesForm:
+        fields = {
+            share_name(p.id): PercentField(
+                _l("Aandeel van %(name)s (%%)", name=p.partner.name),
+                validators=[DataRequired(_l("Vul het aandeel in, bijvoorbeeld 25."))],
+            )
+            for p in partners
+        }
+        return type("ConsortiumSharesForm", (cls,), fields)(**kwargs)
+
+    def partner_shares(self, partners: list[BidPartner]) -> dict[int, Decimal]:
+        return {p.id: self[share_name(p.id)].value for p in partners}
+
+
+class DeclarationForm(FlaskForm):
+    """A partner's confirmation with its own UEA declaration (choices set by the view)."""
+
+    declaration = SelectField(
+        _l("Uw eigen verklaring (UEA)"),
+        validate_choice=False,
+        validators=[DataRequired(_l("Kies uw eigen verklaring (UEA)."))],
     )

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from koepel.bids import dossier
 from koepel.bids import submission as ops
 from koepel.bids.models import (
     Bid,
@@ -31,20 +32,27 @@ from koepel.bids.models import (
     Procedure,
     Tender,
 )
+from koepel.bids.models.dossier import AttachmentSource
 from koepel.bids.tenders import accepts_bids
 from koepel.bids.views.bid_forms import (
+    AttachDocumentForm,
     BidForm,
     PartnerForm,
+    SharesForm,
+    UploadAttachmentForm,
     answer_name,
     price_as_typed,
     price_for_display,
+    read_price,
     requirement_name,
+    share_name,
 )
 from koepel.platform import policy
 from koepel.platform.extensions import db
 from koepel.platform.i18n import current_language
 from koepel.platform.mail import queue_email
 from koepel.platform.models import Organisation
+from koepel.platform.money import split
 from koepel.platform.timeutil import format_datetime_local, utcnow
 from koepel.platform.web import OrgView
 
@@ -64,6 +72,12 @@ PROCEDURE_LABELS = {
     Procedure.SUBSIDY: _l("subsidieoproep"),
 }
 LOT_KIND_LABELS = {LotKind.GEOGRAPHIC: _l("gebied"), LotKind.THEMATIC: _l("thema")}
+VALIDITY_LABELS = {
+    dossier.Validity.VALID: _l("geldig"),
+    dossier.Validity.EXPIRING: _l("verloopt binnenkort"),
+    dossier.Validity.EXPIRED: _l("verlopen"),
+    dossier.Validity.NOT_YET: _l("nog niet geldig"),
+}
 CRITERION_KIND_LABELS = {
     CriterionKind.PRICE: _l("prijs"),
     CriterionKind.QUALITY: _l("kwaliteit"),
@@ -183,7 +197,7 @@ class BidPage(BidderView):
 
     post_action = "bids.manage"
 
-    def load(self, bid_id: int) -> None:
+    def load(self, bid_id: int, **kwargs) -> None:
         # Scoped to the acting organisation: another organisation's bid is not found.
         stmt = (
             select(Bid)
@@ -202,6 +216,7 @@ class BidPage(BidderView):
         self.bid, self.tender = bid, tender
         self.lot = next(lot for lot in tender.lots if lot.id == bid.lot_id)
         self.partner_problem: str | None = None
+        self.attachment_problem: str | None = None
 
     def url(self) -> str:
         return url_for("bidding.bid", org_slug=self.org.slug, bid_id=self.bid.id)
@@ -234,6 +249,41 @@ class BidPage(BidderView):
         ]
         return form
 
+    def attach_form(self, posted: bool = False) -> AttachDocumentForm:
+        form = AttachDocumentForm(prefix="attach", **({} if posted else {"formdata": None}))
+        form.document.choices = [SelectChoice("", _("Kies een document"))] + [
+            SelectChoice(str(d.id), f"{dossier.KIND_LABELS[d.kind]}: {d.title}")
+            for d in dossier.attachable()
+        ]
+        return form
+
+    def upload_form(self, posted: bool = False) -> UploadAttachmentForm:
+        return UploadAttachmentForm(prefix="upload", **({} if posted else {"formdata": None}))
+
+    def shares_form(self, posted: bool = False) -> SharesForm:
+        partners = self.partners()
+        if posted:
+            return SharesForm.for_partners(partners, prefix="shares")
+        data = {"lead": percent(dossier.lead_share(self.bid))}
+        data |= {share_name(p.id): percent(p.share) for p in partners}
+        return SharesForm.for_partners(partners, prefix="shares", formdata=None, data=data)
+
+    def partners(self) -> list[BidPartner]:
+        return sorted(self.bid.partners, key=lambda p: p.partner.name)
+
+    def amounts(self, lead_share: Decimal) -> dict[str, Decimal] | None:
+        """Each party's share in euros of the draft's price, split to the cent (None when
+        there is no valid price or the shares cannot be split)."""
+        partners = self.partners()
+        price = read_price(str(ops.draft_of(self.bid).get("price") or ""))
+        weights = [lead_share, *(p.share for p in partners)]
+        if price is None or price <= 0 or any(w < 0 for w in weights) or sum(weights) <= 0:
+            return None
+        parts = split(price, weights)
+        return {"lead": parts[0]} | {
+            str(p.id): part for p, part in zip(partners, parts[1:], strict=True)
+        }
+
     def content(self, form: BidForm, price: str) -> dict:
         return {
             "price": price,
@@ -252,15 +302,24 @@ class BidPage(BidderView):
         elif exc.field == "requirements":
             given = form.requirements(self.tender)
             target = next((form[requirement_name(int(k))] for k, v in given.items() if not v), None)
-        elif exc.field == "partners":
+        elif exc.field in ("partners", "shares"):
             self.partner_problem = str(exc)
+        elif exc.field == "attachments":
+            self.attachment_problem = str(exc)
         if target is not None:
             target.errors.append(str(exc))
         else:
             form.form_errors.append(str(exc))
 
     # -- page ----------------------------------------------------------------------------
-    def render(self, form: BidForm | None = None, partner_form: PartnerForm | None = None):
+    def render(
+        self,
+        form: BidForm | None = None,
+        partner_form: PartnerForm | None = None,
+        attach_form: AttachDocumentForm | None = None,
+        upload_form: UploadAttachmentForm | None = None,
+        shares_form: SharesForm | None = None,
+    ):
         submitted = self.bid.status == BidStatus.SUBMITTED
         open_ = accepts_bids(self.tender)
         may_manage = self.can("bids.manage")
@@ -275,7 +334,9 @@ class BidPage(BidderView):
                 self.bid.quality_digest,
                 self.bid.price_digest,
             )
-        partners = sorted(self.bid.partners, key=lambda p: p.partner.name)
+        partners = self.partners()
+        lead_share = dossier.lead_share(self.bid)
+        attachments = dossier.bid_attachments(self.bid)
         return render_template(
             "bids/bidding/bid.html",
             org=self.org,
@@ -288,8 +349,21 @@ class BidPage(BidderView):
             if editable
             else None,
             partners=partners,
-            lead_share=Decimal(100) - sum((p.share for p in partners), Decimal(0)),
+            lead_share=lead_share,
+            shares_total=lead_share + sum((p.share for p in partners), Decimal(0)),
+            amounts=self.amounts(lead_share) if partners and not submitted else None,
+            shares_form=(shares_form or self.shares_form()) if editable and partners else None,
             partner_problem=self.partner_problem,
+            attachments=[a for a in attachments if a.source != AttachmentSource.DECLARATION],
+            declarations={
+                a.partner_id: a for a in attachments if a.source == AttachmentSource.DECLARATION
+            },
+            attach_form=(attach_form or self.attach_form()) if editable else None,
+            upload_form=(upload_form or self.upload_form()) if editable else None,
+            attachment_problem=self.attachment_problem,
+            today=dossier.local_today(),
+            validity_labels=VALIDITY_LABELS,
+            kind_labels=dossier.KIND_LABELS,
             receipt=receipt,
             accepts_bids=open_,
             may_manage=may_manage,
@@ -430,15 +504,26 @@ class AddPartner(BidPage):
 
 
 class ConfirmParticipation(BidderView):
-    """A consortium partner confirms it takes part in a lead party's bid."""
+    """A consortium partner confirms it takes part in a lead party's bid, with its own UEA
+    declaration (chosen on the partnership page; else its current one)."""
 
     action = "bids.manage"
 
     def post(self, bid_id: int):
+        chosen = request.form.get("declaration", "")
         try:
-            ops.confirm_participation(actor=current_user, partner=self.org, bid_id=bid_id)
-        except ops.BidError:
+            ops.confirm_participation(
+                actor=current_user,
+                partner=self.org,
+                bid_id=bid_id,
+                declaration_id=int(chosen) if chosen.isdigit() else None,
+            )
+        except ops.NotAPartner:
             abort(404)
+        except ops.BidError as exc:
+            # What is missing (the declaration) is explained on the partnership page.
+            flash(str(exc), "error")
+            return redirect(url_for("dossier.partnership", org_slug=self.org.slug, bid_id=bid_id))
         flash(_("U heeft uw deelname bevestigd."), "success")
         return redirect(url_for("bidding.opportunities", org_slug=self.org.slug))
 

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from koepel.bids import evaluation, scoring, tenders
+from koepel.bids import dossier, evaluation, scoring, tenders
 from koepel.bids import opening as opening_ops
 from koepel.bids.models import (
     AwardDecision,
@@ -438,6 +438,10 @@ class EvaluationView(OrgView):
                 is_chair=is_chair,
                 answers={b.id: b.quality.get("answers", {}) for b in bids},
                 requirement_answers={b.id: b.quality.get("requirements", {}) for b in bids},
+                # Listed from the sealed quality envelopes; downloaded through dossier.
+                opened_attachments=dossier.opened_attachments(
+                    reader=current_user, tender=tender, opened=bids
+                ),
             )
         if opened:
             context["names"] = {
@@ -480,6 +484,10 @@ class EvaluationView(OrgView):
                 decisions={d.lot_id: d for d in decisions},
                 letters=next((d for d in decisions if d.letters_sent_at), None),
             )
+            # Letters, objections and whether the award is final (a cycle: imported here).
+            from koepel.bids.views.objection_views import award_context
+
+            context.update(award_context(self, forms))
         if submitted is not None:
             key, form = submitted
             if key in forms:
