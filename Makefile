@@ -53,7 +53,7 @@ translations: $(VENV)/.stamp-run
 
 # For developers: refresh the catalogue after changing texts.
 messages: $(VENV)/.stamp-run
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".venv node_modules" \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --ignore-dirs=".venv node_modules" \
 		-o platform/translations/messages.pot .
 	$(BIN)/pybabel update -i platform/translations/messages.pot -d platform/translations
 

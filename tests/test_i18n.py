@@ -46,6 +46,8 @@ def test_template_is_up_to_date_with_the_code(tmp_path):
                 "_l": None,
                 "lazy_gettext": None,
                 "ngettext": (1, 2),
+                "pgettext": ((1, "c"), 2),
+                "lazy_pgettext": ((1, "c"), 2),
             },
         ):
             found.add(message if isinstance(message, str) else message[0])

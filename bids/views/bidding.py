@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -61,7 +62,7 @@ bp = Blueprint("bidding", __name__)
 STATUS_LABELS = {
     BidStatus.DRAFT: _l("concept"),
     BidStatus.SUBMITTED: _l("ingediend"),
-    BidStatus.WITHDRAWN: _l("ingetrokken"),
+    BidStatus.WITHDRAWN: lazy_pgettext("inschrijving", "ingetrokken"),
 }
 ROLE_LABELS = {PartnerRole.MAIN: _l("hoofdaannemer"), PartnerRole.SUB: _l("onderaannemer")}
 PROCEDURE_LABELS = {

@@ -14,6 +14,7 @@ from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -47,7 +48,7 @@ STATUS_LABELS = {
     TenderStatus.OPENED: _l("geopend"),
     TenderStatus.EVALUATED: _l("beoordeeld"),
     TenderStatus.AWARDED: _l("gegund"),
-    TenderStatus.CANCELLED: _l("ingetrokken"),
+    TenderStatus.CANCELLED: lazy_pgettext("aanbesteding", "ingetrokken"),
 }
 PROCEDURE_LABELS = {Procedure(c.value): c.label for c in PROCEDURE_CHOICES}
 LOT_KIND_LABELS = {LotKind(c.value): c.label for c in LOT_KIND_CHOICES}
