@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from koepel.bids import corrections, sealing
+from koepel.bids import anonymity, corrections, sealing
 from koepel.bids.models import (
     Bid,
     BidStatus,
@@ -156,7 +156,8 @@ def sees_bidders(user: User, tender: Tender, *, may_award: bool) -> bool:
         )
     )
     if assignment is not None:
-        return assignment.no_conflict_declared_at is not None
+        declared = assignment.no_conflict_declared_at is not None
+        return declared and not anonymity.hides_names(tender, assignment)
     return may_award
 
 

@@ -38,7 +38,7 @@ from flask_smorest import abort as api_abort  # carries per-field messages into 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from koepel.bids import evaluation, scoring, tenders
+from koepel.bids import anonymity, evaluation, scoring, tenders
 from koepel.bids import submission as bidding
 from koepel.bids.api_schemas import (
     BidDraftIn,
@@ -573,9 +573,12 @@ def _scores(rows) -> list[dict[str, Any]]:
     ]
 
 
-def _evaluation(tender: Tender, user: User, *, sees_bids: bool) -> dict[str, Any]:
+def _evaluation(
+    tender: Tender, user: User, *, sees_bids: bool, hides_names: bool = False
+) -> dict[str, Any]:
     """What the evaluation page shows this user, as data. ``sees_bids``: a reviewer who
-    declared no conflict (answers, requirements, consensus and own scores too)."""
+    declared no conflict (answers, requirements, consensus and own scores too);
+    ``hides_names``: an anonymous evaluation, bidders as labels and without partners."""
     bids = db.session.scalars(
         select(OpenedBid)
         .where(OpenedBid.tender_id == tender.id)
@@ -609,13 +612,13 @@ def _evaluation(tender: Tender, user: User, *, sees_bids: bool) -> dict[str, Any
             select(AwardDecision).where(AwardDecision.tender_id == tender.id)
         )
     }
-    names = {b.id: b.bidder_name for b in bids}
+    names = anonymity.labels(bids) if hides_names else {b.id: b.bidder_name for b in bids}
 
     def bid_dict(bid: OpenedBid) -> dict[str, Any]:
         out = {
             "id": bid.id,
-            "bidder": bid.bidder_name,
-            "partners": [p["organisation"] for p in bid.partners],
+            "bidder": names[bid.id],
+            "partners": [] if hides_names else [p["organisation"] for p in bid.partners],
             "citizen_initiative": bid.citizen_initiative,
             "submitted_at": bid.submitted_at,
             "price": bid.price,
@@ -726,7 +729,12 @@ def get_evaluation(org_slug: str, tender_id: int):
                 "zij hebben verklaard dat zij geen belangenconflict hebben."
             ),
         )
-    return _evaluation(tender, user, sees_bids=declared)
+    return _evaluation(
+        tender,
+        user,
+        sees_bids=declared,
+        hides_names=anonymity.hides_names(tender, assignment),
+    )
 
 
 def register() -> None:

@@ -65,6 +65,7 @@ class TenderData:
     submission_deadline: datetime | None = None
     standstill_days: int = 20
     price_after_quality: bool = False
+    anonymous_evaluation: bool = False
     show_bid_count: bool = False
 
 
@@ -87,6 +88,7 @@ def create(*, actor: User, buyer: Organisation, data: TenderData) -> Tender:
         submission_deadline=data.submission_deadline,
         standstill_days=data.standstill_days,
         price_after_quality=data.price_after_quality,
+        anonymous_evaluation=data.anonymous_evaluation,
         show_bid_count=data.show_bid_count,
         created_by_id=actor.id,
     )

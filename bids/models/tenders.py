@@ -7,7 +7,16 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from koepel.platform.extensions import db
@@ -60,6 +69,8 @@ class Tender(TenantOwned, db.Model):
     standstill_days: Mapped[int] = mapped_column(default=20)
     # Two envelopes: quality is scored before prices are revealed.
     price_after_quality: Mapped[bool] = mapped_column(default=False)
+    # Reviewers see "Inschrijver A, B, ..." instead of names until the award is decided.
+    anonymous_evaluation: Mapped[bool] = mapped_column(default=False, server_default=false())
     show_bid_count: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from koepel.bids import dossier, evaluation, scoring, tenders
+from koepel.bids import anonymity, dossier, evaluation, scoring, tenders
 from koepel.bids import opening as opening_ops
 from koepel.bids.models import (
     AwardDecision,
@@ -368,6 +368,7 @@ class EvaluationView(OrgView):
                 forms[("declare",)] = DeclareForm(prefix="declare", formdata=None)
             context.update(assignments=assignments, candidates=candidates)
         if sees_bids or sees_outcome:
+            hidden = anonymity.hides_names(tender, self.assignment)
             bids = db.session.scalars(
                 select(OpenedBid)
                 .where(OpenedBid.tender_id == tender.id)
@@ -383,6 +384,8 @@ class EvaluationView(OrgView):
             }
             context.update(
                 bids=bids,
+                bid_names=anonymity.display_names(bids, hidden),
+                hide_names=hidden,
                 bids_by_id={b.id: b for b in bids},
                 bids_by_lot={
                     lot.id: [b for b in bids if b.lot_id == lot.id] for lot in tender.lots

@@ -168,6 +168,9 @@ class TenderForm(FlaskForm):
     price_after_quality = BooleanField(
         _l("Eerst de kwaliteit beoordelen, daarna pas de prijzen openen (twee enveloppen)")
     )
+    anonymous_evaluation = BooleanField(
+        _l("Beoordelaars zien de inschrijvers zonder naam (Inschrijver A, B, …) tot de gunning")
+    )
     show_bid_count = BooleanField(_l("Inschrijvers zien hoeveel inschrijvingen er zijn"))
 
     questions_deadline: datetime | None = None

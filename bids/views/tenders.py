@@ -115,6 +115,7 @@ class TenderNew(BuyerView):
                 submission_deadline=form.submission_deadline,
                 standstill_days=form.standstill_days.data,
                 price_after_quality=form.price_after_quality.data,
+                anonymous_evaluation=form.anonymous_evaluation.data,
                 show_bid_count=form.show_bid_count.data,
             )
             try:
