@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from koepel.contracts import budget_demo
 from koepel.platform.models import Organisation
 
-LOADERS: list = []  # each area's load_demo(orgs) -> int, in order
+LOADERS: list = [budget_demo.load_demo]  # each area's load_demo(orgs) -> int, in order
 
 
 def load(orgs: dict[str, Organisation]) -> int:

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from koepel.platform import navigation
+from koepel.platform.models import OrgKind
 
-LINKS: list[navigation.Link] = []
+BUYERS = (OrgKind.MUNICIPALITY, OrgKind.REGION)
+LINKS: list[navigation.Link] = [
+    navigation.Link("budgets.list", _l("Budgetten en verdeling"), "budgets.view"),
+    navigation.Link(
+        "budgets.arrangements", _l("Financiering met arrangementen"), "budgets.view", BUYERS
+    ),
+]
 _registered = False
 
 
