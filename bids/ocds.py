@@ -7,6 +7,9 @@ Sealed bids stay sealed: until the bids are opened (``OcdsTender.opened``) a pac
 no bid details, no tenderer or supplier parties and no awards, only the number of bids
 received (``bids.statistics``, measure "bids") when the buyer chooses to show it.
 
+Contracts (``OcdsTender.contracts``) are published only with the awards they implement: each
+names its award, and its ``implementation.transactions`` are the payments made under it.
+
 :func:`validate` checks a package against the official OCDS 1.1.5 release-package schema with
 the lots and bids extensions merged in (JSON Merge Patch, RFC 7386), entirely offline: the
 schemas come from ``shared/ocds`` (or ``$KOEPEL_OCDS_DIR``) and the package schema's remote
@@ -21,7 +24,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -106,6 +109,31 @@ class OcdsBidDetail:
 
 
 @dataclass(frozen=True)
+class OcdsTransaction:
+    """A payment made under a contract (always a positive amount, from payer to payee)."""
+
+    id: str
+    date: datetime  # aware
+    value: Decimal
+    payer_id: str
+    payee_id: str
+
+
+@dataclass(frozen=True)
+class OcdsContract:
+    id: str
+    award_id: str
+    title: str
+    description: str
+    status: str  # contractStatus codelist: pending, active, cancelled, terminated
+    period_start: datetime | None  # aware
+    period_end: datetime | None
+    value: Decimal | None
+    date_signed: datetime | None
+    transactions: list[OcdsTransaction] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class OcdsTender:
     tender_id: int
     ocid: str
@@ -129,6 +157,7 @@ class OcdsTender:
     opened: bool
     publisher_name: str
     uri_base: str
+    contracts: list[OcdsContract] = field(default_factory=list)
 
 
 # --- building a package -----------------------------------------------------------------
@@ -138,21 +167,27 @@ def release_package(tender: OcdsTender, *, published_date: datetime) -> dict[str
     """Return a release package (a JSON-ready dict) with one release for ``tender``.
 
     The release is tagged "tender", or "tender" and "award" once the bids are opened and
-    there are awards. Its id is unique per release: ``{ocid}-{tender|award}-{UTC time}``.
+    there are awards; "contract" when contracts implement those awards, and
+    "implementation" when payments were made under them. Its id is unique per release:
+    ``{ocid}-{tender|award|contract}-{UTC time}``.
     Raises ValueError for inconsistent input (naive datetimes, unknown lot or party ids,
     duplicate ids) rather than publish it.
     """
     _check_references(tender)
     published = _utc(published_date, "published_date")
     awards = tender.awards if tender.opened else []
-    kind = "award" if awards else "tender"
+    contracts = tender.contracts if awards else []
+    tags = ["tender"] + (["award"] if awards else []) + (["contract"] if contracts else [])
+    if any(c.transactions for c in contracts):
+        tags.append("implementation")
+    kind = "contract" if contracts else "award" if awards else "tender"
     release_id = f"{tender.ocid}-{kind}-{published:%Y%m%dT%H%M%SZ}"
 
     release: dict[str, Any] = {
         "ocid": tender.ocid,
         "id": release_id,
         "date": _date(published, "published_date"),
-        "tag": ["tender", "award"] if awards else ["tender"],
+        "tag": tags,
         "initiationType": "tender",
         "language": LANGUAGE,
         "parties": _parties(tender),
@@ -164,6 +199,8 @@ def release_package(tender: OcdsTender, *, published_date: datetime) -> dict[str
         release["bids"] = bids
     if awards:
         release["awards"] = [_award(award, tender) for award in awards]
+    if contracts:
+        release["contracts"] = [_contract(contract, tender) for contract in contracts]
 
     return {
         "uri": f"{tender.uri_base.rstrip('/')}/{release_id}.json",
@@ -229,8 +266,9 @@ def _lot(lot: OcdsLot) -> dict[str, Any]:
 
 
 def _parties(tender: OcdsTender) -> list[dict[str, Any]]:
-    """The buyer first, then the other parties; roles completed from the bids and awards
-    (every tenderer is a "tenderer", every awarded party a "supplier"). Before opening only
+    """The buyer first, then the other parties; roles completed from the bids, awards and
+    payments (every tenderer is a "tenderer", every awarded party a "supplier", who pays a
+    "payer", who is paid a "payee"). Before opening only
     parties with roles, every one of them in PUBLIC_BEFORE_OPENING."""
     roles: dict[str, list[str]] = {}
     ordered: list[OcdsParty] = []
@@ -247,6 +285,10 @@ def _parties(tender: OcdsTender) -> list[dict[str, Any]]:
         for award in tender.awards:
             for party_id in award.supplier_ids:
                 roles[party_id].append("supplier")
+        for contract in tender.contracts if tender.awards else []:
+            for t in contract.transactions:
+                roles[t.payer_id].append("payer")
+                roles[t.payee_id].append("payee")
 
     result = []
     for party in ordered:
@@ -334,6 +376,43 @@ def _award(award: OcdsAward, tender: OcdsTender) -> dict[str, Any]:
     return data
 
 
+def _contract(contract: OcdsContract, tender: OcdsTender) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": contract.id,
+        "awardID": contract.award_id,
+        "title": contract.title,
+        "status": contract.status,
+    }
+    if contract.description:
+        data["description"] = contract.description
+    period = {}
+    if contract.period_start is not None:
+        period["startDate"] = _date(contract.period_start, f"contract {contract.id} start")
+    if contract.period_end is not None:
+        period["endDate"] = _date(contract.period_end, f"contract {contract.id} end")
+    if period:
+        data["period"] = period
+    if contract.value is not None:
+        data["value"] = _value(contract.value)
+    if contract.date_signed is not None:
+        data["dateSigned"] = _date(contract.date_signed, f"contract {contract.id} signed")
+    if contract.transactions:
+        parties = _party_map(tender)
+        data["implementation"] = {
+            "transactions": [
+                {
+                    "id": t.id,
+                    "date": _date(t.date, f"transaction {t.id} date"),
+                    "value": _value(t.value),
+                    "payer": _reference(parties[t.payer_id]),
+                    "payee": _reference(parties[t.payee_id]),
+                }
+                for t in contract.transactions
+            ]
+        }
+    return data
+
+
 def _value(amount: Decimal) -> dict[str, Any]:
     """An OCDS Value in euros.
 
@@ -400,6 +479,16 @@ def _check_references(tender: OcdsTender) -> None:
     for s in tender.bid_statistics:
         if s.related_lot is not None:
             known(f"bid statistic {s.id}", [s.related_lot], lot_ids, "lot")
+
+    no_duplicates("contract", [c.id for c in tender.contracts])
+    award_ids = {award.id for award in tender.awards}
+    for contract in tender.contracts:
+        known(f"contract {contract.id}", [contract.award_id], award_ids, "award")
+        no_duplicates(f"contract {contract.id} transaction", [t.id for t in contract.transactions])
+        for t in contract.transactions:
+            known(f"transaction {t.id}", [t.payer_id, t.payee_id], party_ids, "party")
+            if t.value <= 0:
+                raise ValueError(f"transaction {t.id}: the value must be positive")
 
 
 # --- validation -------------------------------------------------------------------------

@@ -3,15 +3,24 @@
 Everything here is public, so it reads across tenants under named scopes and publishes
 only what may be public: before the opening no bidder, bid or price at all — at most the
 number of bids, when the tender says so.
+
+Contracts and the payments made under them come from the contracts module, which this one
+must not import (``contracts`` builds on ``bids``, not the other way round): it registers a
+*contract source* here (``register_contract_source``), a function that gives the public
+facts of a tender's signed contracts, and the package adds them as the OCDS ``contracts``
+section, each with its payments as ``implementation.transactions``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from koepel.bids import ocds
+from koepel.bids import objections, ocds
 from koepel.bids.models import (
     AwardDecision,
     Bid,
@@ -24,7 +33,7 @@ from koepel.bids.models import (
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation
 from koepel.platform.tenancy import cross_tenant
-from koepel.platform.timeutil import utcnow
+from koepel.platform.timeutil import AMSTERDAM, utcnow
 
 PUBLIC_STATUSES = tuple(s for s in TenderStatus if s != TenderStatus.DRAFT)
 OCDS_STATUS = {
@@ -48,6 +57,95 @@ METHOD_DETAILS = {
     Procedure.CHALLENGE: "Vervolg op een Right to Challenge",
     Procedure.SUBSIDY: "Subsidieoproep",
 }
+
+
+@dataclass(frozen=True)
+class PaymentFacts:
+    """A payment made under a contract: positive when the buyer paid the organisation,
+    negative when the organisation paid back (a final settlement)."""
+
+    id: int
+    paid_on: date
+    amount: Decimal
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    """What may be public of a signed contract that implements an award of the tender."""
+
+    id: int
+    lot_id: int  # the awarded lot it implements (the first, for several lots)
+    title: str
+    description: str
+    status: str  # OCDS contractStatus: pending (signed, not started), active, terminated
+    start: date
+    end: date
+    value: Decimal | None
+    signed_at: datetime | None
+    payments: list[PaymentFacts]
+
+
+ContractSource = Callable[[int], list[ContractFacts]]
+_CONTRACT_SOURCES: list[ContractSource] = []
+
+
+def register_contract_source(source: ContractSource) -> None:
+    """Called by the contracts module when the app starts (idempotent)."""
+    if source not in _CONTRACT_SOURCES:
+        _CONTRACT_SOURCES.append(source)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=AMSTERDAM)
+
+
+def _day_end(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=AMSTERDAM)
+
+
+def _contracts(
+    tender: Tender, buyer: Organisation, award_ids: dict[int, str], parties: dict[str, object]
+) -> list[ocds.OcdsContract]:
+    """The OCDS contracts of the tender's awarded lots; payees join the parties."""
+    facts = [f for source in _CONTRACT_SOURCES for f in source(tender.id)]
+    facts = [f for f in facts if f.lot_id in award_ids]
+    payees = {p.organisation_id for f in facts for p in f.payments} - {buyer.id}
+    for org in db.session.scalars(select(Organisation).where(Organisation.id.in_(payees))):
+        parties.setdefault(f"koepel-org-{org.id}", _party(org, []))
+    buyer_id = f"koepel-org-{buyer.id}"
+    result = []
+    for f in facts:
+        transactions = []
+        for p in f.payments:
+            if p.amount == 0:
+                continue
+            other = f"koepel-org-{p.organisation_id}"
+            payer, payee = (buyer_id, other) if p.amount > 0 else (other, buyer_id)
+            transactions.append(
+                ocds.OcdsTransaction(
+                    id=f"{f.id}-{p.id}",
+                    date=_day_start(p.paid_on),
+                    value=abs(p.amount),
+                    payer_id=payer,
+                    payee_id=payee,
+                )
+            )
+        result.append(
+            ocds.OcdsContract(
+                id=f"{tender.id}-contract-{f.id}",
+                award_id=award_ids[f.lot_id],
+                title=f.title,
+                description=f.description,
+                status=f.status,
+                period_start=_day_start(f.start),
+                period_end=_day_end(f.end),
+                value=f.value,
+                date_signed=f.signed_at,
+                transactions=transactions,
+            )
+        )
+    return result
 
 
 def public_tenders(limit: int = 200) -> list[Tender]:
@@ -80,7 +178,7 @@ def package_for(tender_id: int, *, uri_base: str, now: datetime | None = None) -
             return None
         buyer = db.session.get(Organisation, tender.tenant_id)
         opened = tender.opened_at is not None
-        statistics, details, parties, awards = [], [], [], []
+        statistics, details, parties, awards, contracts = [], [], [], [], []
         if opened:
             copies = db.session.scalars(
                 select(OpenedBid).where(OpenedBid.tender_id == tender.id).order_by(OpenedBid.id)
@@ -114,6 +212,9 @@ def package_for(tender_id: int, *, uri_base: str, now: datetime | None = None) -
                 .where(AwardDecision.tender_id == tender.id)
                 .order_by(AwardDecision.lot_id)
             ).all()
+            award_ids: dict[int, str] = {}
+            # Active once final: the standstill over and every objection answered, none upheld.
+            final_award = objections.award_final(tender, now)
             for decision in decisions:
                 winner = by_copy[decision.winner_id]
                 suppliers = [f"koepel-org-{winner.bidder_id}"]
@@ -122,9 +223,7 @@ def package_for(tender_id: int, *, uri_base: str, now: datetime | None = None) -
                     and decision.reserved_winner_id != decision.winner_id
                 ):
                     suppliers.append(f"koepel-org-{by_copy[decision.reserved_winner_id].bidder_id}")
-                final = (
-                    decision.standstill_ends_at is not None and decision.standstill_ends_at < now
-                )
+                award_ids[decision.lot_id] = f"{tender.id}-{decision.lot_id}"
                 awards.append(
                     ocds.OcdsAward(
                         id=f"{tender.id}-{decision.lot_id}",
@@ -132,10 +231,14 @@ def package_for(tender_id: int, *, uri_base: str, now: datetime | None = None) -
                         supplier_ids=suppliers,
                         value=winner.price,
                         date=decision.letters_sent_at or decision.decided_at,
-                        status="active" if final else "pending",
+                        status="active" if final_award else "pending",
                         title=f"Gunning perceel {decision.lot_id}",
                     )
                 )
+            if awards:
+                by_id = {p.id: p for p in parties}
+                contracts = _contracts(tender, buyer, award_ids, by_id)
+                parties = list(by_id.values())
         elif tender.show_bid_count:
             count = db.session.scalar(
                 select(func.count())
@@ -187,5 +290,6 @@ def package_for(tender_id: int, *, uri_base: str, now: datetime | None = None) -
             opened=opened,
             publisher_name="Koepel",
             uri_base=uri_base,
+            contracts=contracts,
         )
     return ocds.release_package(data, published_date=now)

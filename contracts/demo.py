@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from koepel.contracts import budget_demo
+from koepel.contracts import budget_demo, contract_demo, frameworks
 from koepel.platform.models import Organisation
 
-LOADERS: list = [budget_demo.load_demo]  # each area's load_demo(orgs) -> int, in order
+# Each area's load_demo(orgs) -> int, in order: the Brunssum and Alphen budgets first (their
+# providers), then the contracts of those cases, then Goeree-Overflakkee's framework.
+LOADERS: list = [budget_demo.load_demo, contract_demo.load_demo, frameworks.load_demo]
 
 
 def load(orgs: dict[str, Organisation]) -> int:

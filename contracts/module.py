@@ -9,7 +9,14 @@ from koepel.platform import navigation
 from koepel.platform.models import OrgKind
 
 BUYERS = (OrgKind.MUNICIPALITY, OrgKind.REGION)
+PARTNERS = (OrgKind.COOPERATIVE, OrgKind.UMBRELLA, OrgKind.PROVIDER)
 LINKS: list[navigation.Link] = [
+    navigation.Link("contracts.list", _l("Contracten"), "contracts.view"),
+    navigation.Link(
+        "contracts.partnerships", _l("Samenwerkingsafspraken"), "contracts.view", PARTNERS
+    ),
+    navigation.Link("framework.list", _l("Raamovereenkomsten"), "framework.view", BUYERS),
+    navigation.Link("framework.mine", _l("Raamovereenkomsten"), "framework.report", PARTNERS),
     navigation.Link("budgets.list", _l("Budgetten en verdeling"), "budgets.view"),
     navigation.Link(
         "budgets.arrangements", _l("Financiering met arrangementen"), "budgets.view", BUYERS

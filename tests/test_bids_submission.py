@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from koepel.bids import dossier
+from koepel.bids import dossier, tenders
 from koepel.bids import submission as ops
-from koepel.bids import tenders
 from koepel.bids.models import Bid, BidStatus, CriterionKind, LotKind, PartnerRole, Procedure
 from koepel.bids.models.dossier import DossierKind
 from koepel.platform.tenancy import acting_for
