@@ -28,8 +28,8 @@ from koepel.platform.extensions import db
 from koepel.platform.jobs import JobContext, PermanentJobError, enqueue, job
 from koepel.platform.models import JobRun, Organisation, User
 from koepel.platform.timeutil import format_datetime_local
-from koepel.tenants.reports import _put as put_cell  # the formula-injection guard
-from koepel.tenants.reports import _table as put_table
+from koepel.platform.xlsx import put as put_cell  # the formula-injection guard
+from koepel.platform.xlsx import table as put_table
 
 JOB_NAME = "budgets.export"
 LOCALE = "nl"

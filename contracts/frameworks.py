@@ -1414,7 +1414,7 @@ def exports(agreement: FrameworkAgreement, limit: int = 20) -> list[JobRun]:
 def _sheet(wb, title: str, header: list[str], rows: list[list[Any]], formats: dict[int, str]):
     # The annual reports' writer: text is always text (a cell starting with "=" is never a
     # formula), numbers stay numbers.
-    from koepel.tenants.reports import _table
+    from koepel.platform.xlsx import table as _table
 
     _table(wb.create_sheet(title), 1, header, rows, formats)
 

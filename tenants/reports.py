@@ -28,7 +28,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, distinct, extract, func, or_, select
 
-from koepel.platform import audit, pdf
+from koepel.platform import audit, pdf, xlsx
 from koepel.platform.extensions import db
 from koepel.platform.jobs import JobContext, enqueue, job
 from koepel.platform.models import (
@@ -357,39 +357,6 @@ def render_pdf(report: dict[str, Any], kind: str) -> bytes:
     return pdf.render(html)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def _put(ws, row: int, column: int, value: Any, number_format: str | None = None):
-    """Write one cell: numbers as numbers, text always as text (never a formula)."""
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        cell.value = value
-        if value.startswith(_FORMULA_START):
-            cell.data_type = "s"  # stored as a string, so no spreadsheet evaluates it
-            cell.quotePrefix = True  # and it stays text when someone edits the cell
-    else:
-        cell.value = value
-    if number_format:
-        cell.number_format = number_format
-    return cell
-
-
-def _table(ws, top: int, header: list[str], rows: list[list[Any]], formats: dict[int, str]):
-    from openpyxl.styles import Font
-
-    for col, title in enumerate(header, start=1):
-        _put(ws, top, col, title).font = Font(bold=True)
-    for r, values in enumerate(rows, start=top + 1):
-        for col, value in enumerate(values, start=1):
-            _put(ws, r, col, value, formats.get(col))
-    for col, title in enumerate(header, start=1):
-        width = max([len(str(title))] + [len(str(v[col - 1])) for v in rows]) + 2
-        ws.column_dimensions[ws.cell(row=top, column=col).column_letter].width = min(width, 50)
-    if top == 1:  # a sheet that is only this table: keep its header in view
-        ws.freeze_panes = ws.cell(row=2, column=1)
-
-
 def render_xlsx(report: dict[str, Any], kind: str) -> bytes:
     """The report as a workbook: headline figures first, then one sheet per table."""
     from openpyxl import Workbook
@@ -403,25 +370,25 @@ def render_xlsx(report: dict[str, Any], kind: str) -> bytes:
         ws = wb.active
         ws.title = _("Kerncijfers")
         org = report["organisation"]
-        _put(ws, 1, 1, _("Jaarverslag %(year)d", year=report["year"])).font = Font(bold=True)
-        _put(ws, 2, 1, _("Organisatie"))
-        _put(ws, 2, 2, org["name"])
-        _put(ws, 3, 1, _("Van"))
-        _put(ws, 3, 2, report["period"]["start"], DATE)
-        _put(ws, 4, 1, _("Tot en met"))
-        _put(ws, 4, 2, report["period"]["end"], DATE)
+        xlsx.put(ws, 1, 1, _("Jaarverslag %(year)d", year=report["year"])).font = Font(bold=True)
+        xlsx.put(ws, 2, 1, _("Organisatie"))
+        xlsx.put(ws, 2, 2, org["name"])
+        xlsx.put(ws, 3, 1, _("Van"))
+        xlsx.put(ws, 3, 2, report["period"]["start"], DATE)
+        xlsx.put(ws, 4, 1, _("Tot en met"))
+        xlsx.put(ws, 4, 2, report["period"]["end"], DATE)
         headline = report["totals"] if kind == "umbrella" else report["figures"]
         rows = [[labels[k], headline[k]] for k in FIGURES]
         if kind == "umbrella":
             rows.insert(0, [_("Aangesloten coöperaties"), len(report["cooperatives"])])
-        _table(ws, 6, [_("Cijfer"), _("Aantal")], rows, {})
+        xlsx.table(ws, 6, [_("Cijfer"), _("Aantal")], rows, {})
         for r in range(7, 7 + len(rows)):
             if isinstance(ws.cell(row=r, column=2).value, Decimal):
                 ws.cell(row=r, column=2).number_format = HOURS
 
         months = [[_month_name(m["month"]), m["minutes"], m["hours"]] for m in report["months"]]
         months.append([_("Totaal"), headline["minutes"], headline["hours"]])
-        _table(
+        xlsx.table(
             wb.create_sheet(_("Uren per maand")),
             1,
             [_("Maand"), _("Minuten"), _("Uren")],
@@ -435,7 +402,7 @@ def render_xlsx(report: dict[str, Any], kind: str) -> bytes:
         else:
             services = [[_service_label(s["code"]), s["done"]] for s in report["done_by_service"]]
             header = [_("Soort dienst"), _("Keer geholpen")]
-        _table(wb.create_sheet(_("Hulp per dienst")), 1, header, services, {})
+        xlsx.table(wb.create_sheet(_("Hulp per dienst")), 1, header, services, {})
 
         if kind == "umbrella":
             keys = [k for k in FIGURES if k != "hours"]
@@ -447,7 +414,7 @@ def render_xlsx(report: dict[str, Any], kind: str) -> bytes:
             coops.append([_("Totaal"), None, None, *(totals[k] for k in keys), totals["hours"]])
             header = [_("Coöperatie"), _("Lid vanaf"), _("Lid tot")]
             header += [labels[k] for k in keys] + [labels["hours"]]
-            _table(
+            xlsx.table(
                 wb.create_sheet(_("Per coöperatie")),
                 1,
                 header,
@@ -461,7 +428,7 @@ def render_xlsx(report: dict[str, Any], kind: str) -> bytes:
             per_month.append(
                 [_("Totaal"), *(m["hours"] for m in report["months"]), totals["hours"]]
             )
-            _table(
+            xlsx.table(
                 wb.create_sheet(_("Uren per coöperatie")),
                 1,
                 [_("Coöperatie"), *(_month_name(m, "LLL") for m in range(1, 13)), _("Totaal")],
