@@ -584,6 +584,7 @@ from matrix_dossier import ENTRIES as _dossier  # noqa: E402
 from matrix_framework import ENTRIES as _framework  # noqa: E402
 from matrix_objections import ENTRIES as _objections  # noqa: E402
 from matrix_questions import ENTRIES as _questions  # noqa: E402
+from matrix_umbrella_contracts import ENTRIES as _umbrella_contracts  # noqa: E402
 
 for _part in (
     _questions,
@@ -594,6 +595,7 @@ for _part in (
     _contracts,
     _framework,
     _budgets,
+    _umbrella_contracts,
 ):
     assert not set(_part) & set(MATRIX), set(_part) & set(MATRIX)
     MATRIX.update(_part)
