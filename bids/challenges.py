@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -875,9 +875,10 @@ def register(
                 "%(municipality)s heeft uw Right to Challenge geregistreerd.",
                 municipality=municipality.name,
             ),
-            _(
-                "De gemeente beoordeelt haar binnen %(weeks)d weken: uiterlijk op %(due)s.",
-                weeks=found.term_weeks,
+            ngettext(
+                "De gemeente beoordeelt haar binnen %(num)d week: uiterlijk op %(due)s.",
+                "De gemeente beoordeelt haar binnen %(num)d weken: uiterlijk op %(due)s.",
+                found.term_weeks,
                 due=format_date_local(due, format="long"),
             ),
         ],
@@ -1197,7 +1198,7 @@ def remind_one(ctx: JobContext, assessment_id: int, due: str, today: str) -> Non
                 task=challenge.task_name,
                 due=when,
             ),
-            _("Nog %(days)d dagen.", days=clock.days_left)
+            ngettext("Nog %(num)d dag.", "Nog %(num)d dagen.", clock.days_left)
             if clock.days_left >= 0
             else _("De termijn is verstreken."),
             _("Besluit in koepel: afwijzen, direct een pilot afspreken of een aanbesteding."),

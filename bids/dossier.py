@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from koepel.bids import evaluation, sealing
@@ -894,14 +895,16 @@ def remind(ctx: JobContext, document_id: int, remind_on: str) -> None:
     expires = _date(document.expires_on)
     body = "\n".join(
         [
-            _(
+            ngettext(
                 "Het document %(title)s (%(kind)s) in het dossier van %(org)s verloopt op "
-                "%(date)s, over %(days)d dagen.",
+                "%(date)s, over %(num)d dag.",
+                "Het document %(title)s (%(kind)s) in het dossier van %(org)s verloopt op "
+                "%(date)s, over %(num)d dagen.",
+                days,
                 title=document.title,
                 kind=KIND_LABELS[document.kind],
                 org=org.name,
                 date=expires,
-                days=days,
             ),
             "",
             _(

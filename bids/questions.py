@@ -19,7 +19,7 @@ from datetime import datetime
 from itertools import groupby
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -468,13 +468,16 @@ def publish_nota(
     notify_interested_parties(
         tender,
         subject=_("Nota van inlichtingen %(number)d: %(title)s", number=number, title=tender.title),
-        body=_(
+        body=ngettext(
             "De gemeente heeft nota van inlichtingen %(number)d gepubliceerd bij de aanbesteding "
-            "%(title)s. Daarin staan %(count)d vragen met hun antwoorden.\n\n"
+            "%(title)s. Daarin staat %(num)d vraag met het antwoord.\n\n"
             "U vindt de nota bij de documenten van de aanbesteding, onder Aanbestedingen.\n",
+            "De gemeente heeft nota van inlichtingen %(number)d gepubliceerd bij de aanbesteding "
+            "%(title)s. Daarin staan %(num)d vragen met hun antwoorden.\n\n"
+            "U vindt de nota bij de documenten van de aanbesteding, onder Aanbestedingen.\n",
+            len(ready),
             number=number,
             title=tender.title,
-            count=len(ready),
         ),
     )
     return nota

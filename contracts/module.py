@@ -15,6 +15,12 @@ LINKS: list[navigation.Link] = [
     navigation.Link(
         "contracts.partnerships", _l("Samenwerkingsafspraken"), "contracts.view", PARTNERS
     ),
+    navigation.Link(
+        "umbrella_contracts.list",
+        _l("Contracten namens leden"),
+        "contracts.view",
+        (OrgKind.UMBRELLA, OrgKind.COOPERATIVE, OrgKind.INSURER),
+    ),
     navigation.Link("framework.list", _l("Raamovereenkomsten"), "framework.view", BUYERS),
     navigation.Link("framework.mine", _l("Raamovereenkomsten"), "framework.report", PARTNERS),
     navigation.Link("budgets.list", _l("Budgetten en verdeling"), "budgets.view"),

@@ -3,4 +3,4 @@ and partnership agreements (``core``); framework agreements with catalogue, volu
 call-offs and reports (``framework``); budgets, allocations, pooled district settlements and
 arrangement financing (``budgets``)."""
 
-from koepel.contracts.models import budgets, core, framework  # noqa: F401
+from koepel.contracts.models import budgets, core, framework, umbrella  # noqa: F401
