@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from koepel.contracts import arrangements as rules
+from koepel.contracts import own_contribution
 from koepel.contracts.budgeting import BudgetError, explanation_json
 from koepel.contracts.errors import ContractRuleError, _, amount, not_negative, percentage
 from koepel.contracts.models.budgets import (
@@ -27,6 +28,7 @@ from koepel.contracts.models.budgets import (
     ArrangementScheme,
     ArrangementTariff,
 )
+from koepel.contracts.payments import months
 from koepel.platform import audit
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation, OrgKind, User
@@ -353,6 +355,17 @@ def load(scheme: ArrangementScheme) -> SchemeData:
         budgets={int(k): v for k, v in budgets.items()},
         providers={c.provider_id: c.provider for c in clients},
     )
+
+
+def cak_figures(data: SchemeData) -> list[own_contribution.ClientPeriod]:
+    """What the CAK needs for the own contribution: each client's arrangement cost per
+    month, derived from the assignments and tariffs (never keyed twice)."""
+    if not data.tariffs or not data.clients:
+        return []
+    lines = own_contribution.from_arrangements(
+        _assignments(data.clients), data.tariffs, data.scheme.year, months(data.scheme.year)
+    )
+    return own_contribution.per_client_period(lines)
 
 
 # -- the provider's side ------------------------------------------------------------------------

@@ -555,6 +555,12 @@ def test_arrangement_financing_pages(app, db, make_org, make_user):
     provider = client_for(app, make_user(zuyderland, "contact"))
     html = provider.get(f"/zuyderland-p/arrangements/{scheme_id}").get_data(as_text=True)
     assert "WM-0001" in html and "WM-0002" not in html and "Uw budget" in html
+    # The CAK figures: the client's yearly tariff split over the months, from the assignment.
+    cak = html[html.index('id="cak"') :]
+    assert "WM-0001" in cak and "januari" in cak and "december" in cak
+    owner_cak = officer.get(url).get_data(as_text=True)
+    owner_cak = owner_cak[owner_cak.index('id="cak"') :]
+    assert "WM-0001" in owner_cak and "WM-0002" in owner_cak
     assert "Historische kosten" not in html
     assert "Arrangementen 2016" in provider.get("/zuyderland-p/budgets").get_data(as_text=True)
     with acting_for(region.id):

@@ -5,8 +5,10 @@ per provider; a provider sees the tariffs and its own clients and budget only.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,6 +25,7 @@ from koepel.contracts.views.budget_forms import (
     SchemeForm,
 )
 from koepel.contracts.views.budget_views import attach, errors_of
+from koepel.platform.i18n import current_language
 from koepel.platform.web import OrgView
 
 
@@ -127,9 +130,16 @@ class SchemePage(OrgView):
             complexities=rules.COMPLEXITIES,
             intensities=rules.INTENSITIES,
             arrangement=rules.Arrangement,
+            cak=ops.cak_figures(self.data),
+            month_name=lambda m: format_date(
+                date(self.scheme.year, m, 1), "LLLL", locale=current_language()
+            ),
             problems=problems,
             **forms,
         )
+
+    def month_name(self, month: int) -> str:
+        return format_date(date(self.scheme.year, month, 1), "LLLL", locale=current_language())
 
     def _choices(self, forms: dict[str, FlaskForm]) -> None:
         if "client_form" in forms:
