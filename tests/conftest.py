@@ -39,6 +39,17 @@ def missing(what: str) -> None:
     pytest.skip(message)
 
 
+def pdf_text(data: bytes) -> str:
+    """What a PDF says, as one line of words (pdftotext from poppler-utils)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        missing("pdftotext (poppler-utils)")
+    done = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True)
+    return " ".join(done.stdout.decode().split())
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[servers.PostgresServer]:
     server = servers.start_postgres()

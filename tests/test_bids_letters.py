@@ -3,8 +3,6 @@ the commit, read by the bidder it is addressed to and by nobody else."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -22,6 +20,8 @@ from koepel.platform.jobs import dispatch_pending, enqueue
 from koepel.platform.models import AuditEvent, Organisation, OrgRole, User
 from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
+
+from conftest import pdf_text
 
 
 def person(db, slug: str) -> User:
@@ -127,13 +127,6 @@ def award(db, closed_tender, make_org, make_user, run_jobs):  # noqa: F811
 def letter(db, ctx, name: str) -> AwardLetter:
     with acting_for(ctx["buyer"].id):
         return db.session.get(AwardLetter, ctx["letters"][name])
-
-
-def pdf_text(data: bytes) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed: the PDF's text is not checked")
-    done = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True)
-    return " ".join(done.stdout.decode().split())
 
 
 def test_all_letters_carry_one_instant_and_one_standstill_end(db, award):

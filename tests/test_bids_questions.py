@@ -4,8 +4,6 @@ numbered nota van inlichtingen that reaches every interested party at one instan
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import timedelta
 from decimal import Decimal
 
@@ -19,7 +17,7 @@ from koepel.platform.models import AuditEvent, OutboxMessage
 from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
 
-from conftest import PASSWORD, csrf_from
+from conftest import PASSWORD, csrf_from, pdf_text
 
 ASKER = "Zorgcoöperatie Vraagsteller"
 ASKER_PERSON = "Truus Vrager"
@@ -254,13 +252,6 @@ def test_assigning_and_who_may_answer(db, qa):
     assert {"tender.question_assigned", "tender.question_answered"} <= actions
     (mail,) = outbox(db, "Een vraag om te beantwoorden")
     assert mail.to_address == policy.email and "Wat is een dagdeel?" in mail.body_text
-
-
-def pdf_text(data: bytes) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed: the PDF's text is not checked")
-    done = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True)
-    return " ".join(done.stdout.decode().split())
 
 
 def test_a_nota_reaches_every_interested_party_at_once(db, qa):

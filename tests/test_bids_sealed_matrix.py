@@ -51,7 +51,7 @@ from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
 
 from access_matrix import MATRIX, Open
-from conftest import csrf_from
+from conftest import csrf_from, missing
 
 # -- the bids and what marks them ----------------------------------------------------------
 # A and B: cooperatives; C: the consortium of an umbrella (lead) and a cooperative (partner);
@@ -645,9 +645,9 @@ def test_sealed_bids_reach_only_those_entitled(app, db, world, caplog, mailbox):
         Path(world.app.instance_path, "sealed-matrix-findings.txt").write_text("\n".join(findings))
     assert findings == [], "\n".join(findings)
     if world.seen.get("unread_pdfs"):
-        pytest.skip(
-            "pdftotext (poppler-utils) is not installed: the PDF responses were checked as "
-            f"raw bytes only: {world.seen['unread_pdfs'][:3]}"
+        missing(
+            "pdftotext (poppler-utils), to read the PDF responses "
+            f"{world.seen['unread_pdfs'][:3]} (checked as raw bytes only)"
         )
 
 
