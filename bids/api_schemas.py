@@ -3,7 +3,6 @@ clients send (checked per field, 400) and what they get back."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -13,47 +12,9 @@ from marshmallow import validate
 
 from koepel.bids.models import CriterionKind, LotKind, Procedure, TenderStatus
 from koepel.bids.views.bid_forms import ANSWER_MAX, REQUIREMENT_MAX
-from koepel.platform.money import CENT, MAX_MONEY
+from koepel.platform.api.fields import DecimalString
+from koepel.platform.api.fields import text as _text
 from koepel.platform.timeutil import utcnow
-
-# -- fields ----------------------------------------------------------------------------------
-_DECIMAL = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
-
-
-class DecimalString(ma.fields.Field):
-    """An amount or percentage as a string with a point and at most two decimals, such as
-    "1234.56". A JSON number is refused: a binary float cannot hold most cents exactly."""
-
-    def __init__(self, *, maximum: Decimal = MAX_MONEY, example: str = "1234.56", **kwargs):
-        super().__init__(**kwargs)
-        self.maximum, self.example = maximum, example
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        # Always two decimals, as stored: the same figure reads the same before and after
-        # a reload from the database.
-        return None if value is None else str(Decimal(value).quantize(CENT))
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        if not isinstance(value, str):
-            raise ma.ValidationError(
-                _('Stuur dit getal als tekst, bijvoorbeeld "%(example)s".', example=self.example)
-            )
-        text = value.strip()
-        if not _DECIMAL.fullmatch(text):
-            raise ma.ValidationError(
-                _(
-                    'Dit is geen geldig getal. Schrijf het als "%(example)s": cijfers, een punt '
-                    "en hoogstens twee cijfers erachter.",
-                    example=self.example,
-                )
-            )
-        number = Decimal(text)
-        if number > self.maximum:
-            raise ma.ValidationError(
-                _("Dit getal is te groot: hoogstens %(max)s.", max=self.maximum)
-            )
-        return number
-
 
 INSTANT_HINT = "Geef een moment met tijdzone, bijvoorbeeld 2026-12-01T17:00:00+01:00."
 
@@ -63,18 +24,6 @@ def _instant(**kwargs: Any) -> ma.fields.AwareDateTime:
     messages = {"invalid": INSTANT_HINT, "invalid_awareness": INSTANT_HINT}
     messages.update(kwargs.pop("error_messages", {}))
     return ma.fields.AwareDateTime(format="iso", error_messages=messages, **kwargs)
-
-
-def _text(max_length: int, *, required: str | None = None) -> ma.fields.String:
-    """Text of at most ``max_length`` characters; ``required``: the message when missing."""
-    too_long = validate.Length(max=max_length, error=f"Gebruik hoogstens {max_length} tekens.")
-    if required:
-        return ma.fields.String(
-            required=True,
-            validate=[validate.Length(min=1, error=required), too_long],
-            error_messages={"required": required},
-        )
-    return ma.fields.String(load_default="", validate=too_long)
 
 
 # -- schemas: tenders --------------------------------------------------------------------------

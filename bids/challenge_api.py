@@ -8,12 +8,11 @@ problem+json: 400 for input that cannot be read, 422 for a rule that refuses it.
 
 from __future__ import annotations
 
-import functools
 import re
 from decimal import Decimal
 
 import marshmallow as ma
-from flask import abort, g
+from flask import g
 from flask_smorest import abort as api_abort
 from marshmallow import validate
 from sqlalchemy import select
@@ -21,13 +20,15 @@ from sqlalchemy import select
 from koepel.bids import challenges as ops
 from koepel.bids import submission
 from koepel.bids.models.challenges import Challenge, ChallengeStatus
-from koepel.platform import audit, policy
-from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_org, require_user
+from koepel.platform.api.core import (
+    ApiBlueprint,
+    org_endpoint,
+    register_blueprint,
+    require_user,
+)
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation
 from koepel.platform.money import MoneyParseError, parse_money
-from koepel.platform.tenancy import acting_for
-from koepel.platform.web import commit
 
 blp = ApiBlueprint(
     "api_challenges",
@@ -149,31 +150,17 @@ def challenge_access(write: bool = False, obj: bool = False):
     """The acting organisation and its side, authorised before the body is read; with
     ``obj`` also the challenge in the URL (404 when missing or not shown to this side)."""
 
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            org, roles = require_org(kwargs["org_slug"])
-            if org.kind in ops.CHALLENGER_KINDS:
-                action = "challenges.submit" if write else "bids.view"
-            elif org.kind in ops.ASSESSOR_KINDS and not write:
-                action = "challenges.view"
-            else:
-                abort(404)  # no such resource for this kind of organisation
-            if not policy.can(roles, action):
-                abort(403)
-            g.api_org = org
-            with acting_for(org.id), audit.acting_on_behalf(g.on_behalf_of):
-                if obj:
-                    g.api_obj = _visible(org, kwargs["challenge_id"])
-                    if g.api_obj is None:
-                        abort(404)
-                result = fn(*args, **kwargs)
-                commit()
-            return result
+    def action(org: Organisation) -> str | None:
+        if org.kind in ops.CHALLENGER_KINDS:
+            return "challenges.submit" if write else "bids.view"
+        if org.kind in ops.ASSESSOR_KINDS and not write:
+            return "challenges.view"
+        return None  # no such resource for this kind of organisation
 
-        return wrapper
+    def load(org: Organisation, challenge_id: int, **_: object) -> Challenge | None:
+        return _visible(org, challenge_id)
 
-    return decorate
+    return org_endpoint(action, load=load if obj else None)
 
 
 def _challenger_side(org: Organisation) -> bool:

@@ -24,7 +24,6 @@ well-formed request (per field where the rule names one).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -73,15 +72,14 @@ from koepel.bids.models import (
 )
 from koepel.bids.views.bidding import org_names
 from koepel.bids.views.evaluation_views import AFTER_OPENING, flagged_low
-from koepel.platform import audit, policy
-from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_org, require_user
+from koepel.platform import policy
+from koepel.platform.api.core import ApiBlueprint, org_endpoint, register_blueprint, require_user
 from koepel.platform.extensions import db
 from koepel.platform.mail import queue_email
 from koepel.platform.models import Organisation, OrgKind, User
 from koepel.platform.money import MoneyParseError, parse_money, to_money
-from koepel.platform.tenancy import acting_for, cross_tenant
+from koepel.platform.tenancy import cross_tenant
 from koepel.platform.timeutil import format_datetime_local
-from koepel.platform.web import commit
 
 blp = ApiBlueprint(
     "api_bids",
@@ -101,34 +99,9 @@ def org_access(
     kinds: tuple[OrgKind, ...],
     load: Callable[..., Any] | None = None,
 ):
-    """Resolve and authorise the acting organisation (404 unknown or not yours, or a kind
-    this resource does not exist for; 403 without the action), then load the object named
-    in the URL with ``load(org, **url_args)`` (404 when missing or foreign) — all *before*
-    the body is parsed (place it between ``route`` and ``arguments``), so an outsider gets
-    404 whatever they send. Handlers find them in ``g.api_org`` and ``g.api_obj``."""
-
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            org, roles = require_org(kwargs["org_slug"])
-            if org.kind not in kinds:
-                abort(404)
-            if not policy.can(roles, action):
-                abort(403)
-            g.api_org, g.api_roles = org, roles
-            with acting_for(org.id), audit.acting_on_behalf(g.on_behalf_of):
-                if load is not None:
-                    url_args = {k: v for k, v in kwargs.items() if k != "org_slug"}
-                    g.api_obj = load(org, **url_args)
-                    if g.api_obj is None:
-                        abort(404)
-                result = fn(*args, **kwargs)
-                commit()
-            return result
-
-        return wrapper
-
-    return decorate
+    """The acting organisation of one of ``kinds`` with ``action``, and the object named in
+    the URL (``load(org, **url_args)``), before the body is parsed; see ``org_endpoint``."""
+    return org_endpoint(action, kinds=kinds, load=load)
 
 
 def _refuse(exc: ValueError, *, conflict: bool) -> None:

@@ -7,12 +7,7 @@ OpenAPI document next to the other modules' schemas.
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-from typing import Any
-
 import marshmallow as ma
-from marshmallow import validate
 
 from koepel.contracts.models.budgets import (
     AllocationMethod,
@@ -20,44 +15,8 @@ from koepel.contracts.models.budgets import (
     BudgetPartnerRole,
     SurplusRule,
 )
-from koepel.platform.money import CENT, MAX_MONEY
-
-_DECIMAL = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
-
-
-class DecimalString(ma.fields.Field):
-    """An amount, percentage or volume as a string with a point and at most two decimals,
-    such as "1234.56" (as in the bids API). A JSON number is refused: a binary float cannot
-    hold most cents exactly; a minus sign too: nothing here is negative."""
-
-    def __init__(self, *, example: str = "1234.56", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.example = example
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else str(Decimal(value).quantize(CENT))
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        if not isinstance(value, str) or not _DECIMAL.fullmatch(value.strip()):
-            raise ma.ValidationError(
-                "Schrijf dit als tekst met een punt en hoogstens twee decimalen, bijvoorbeeld "
-                f'"{self.example}". Een negatief getal kan niet.'
-            )
-        number = Decimal(value.strip())
-        if number > MAX_MONEY:
-            raise ma.ValidationError(f"Dit getal is te groot: hoogstens {MAX_MONEY}.")
-        return number
-
-
-def _text(max_length: int, *, required: str | None = None) -> ma.fields.String:
-    too_long = validate.Length(max=max_length, error=f"Gebruik hoogstens {max_length} tekens.")
-    if required:
-        return ma.fields.String(
-            required=True,
-            validate=[validate.Length(min=1, error=required), too_long],
-            error_messages={"required": required},
-        )
-    return ma.fields.String(load_default="", validate=too_long)
+from koepel.platform.api.fields import DecimalString
+from koepel.platform.api.fields import text as _text
 
 
 # -- schemas in ----------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ object's state refuses, 422 when a rule refuses the input (per field where it na
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -46,12 +45,9 @@ from koepel.contracts.models.budgets import (
     AllocationMethod,
     BudgetKind,
 )
-from koepel.platform import audit, policy
-from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_org, require_user
+from koepel.platform.api.core import ApiBlueprint, org_endpoint, register_blueprint, require_user
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation
-from koepel.platform.tenancy import acting_for
-from koepel.platform.web import commit
 
 blp = ApiBlueprint(
     "api_budgets",
@@ -66,31 +62,9 @@ def register() -> None:
 
 
 def org_access(action: str, load: Callable[..., Any] | None = None):
-    """Resolve and authorise the acting organisation (404 unknown or not yours, 403 without
-    the action), then load the budget named in the URL with ``load(org, **url_args)`` (404
-    when the organisation is no party to it), before the body is parsed: an outsider gets
-    404 whatever it sends. One unit of work, committed when the handler succeeds."""
-
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            org, roles = require_org(kwargs["org_slug"])
-            if not policy.can(roles, action):
-                abort(403)
-            g.api_org = org
-            with acting_for(org.id), audit.acting_on_behalf(g.on_behalf_of):
-                if load is not None:
-                    url_args = {k: v for k, v in kwargs.items() if k != "org_slug"}
-                    g.api_obj = load(org, **url_args)
-                    if g.api_obj is None:
-                        abort(404)
-                result = fn(*args, **kwargs)
-                commit()
-            return result
-
-        return wrapper
-
-    return decorate
+    """The acting organisation with ``action``, and the budget named in the URL
+    (``load(org, **url_args)``, 404 when it is no party to it); see ``org_endpoint``."""
+    return org_endpoint(action, load=load)
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from flask_smorest import abort as api_abort
 from marshmallow import validate
 from sqlalchemy import select
 
-from koepel.bids.api_schemas import DecimalString
 from koepel.bids.org_api import org_access
 from koepel.contracts import contract_ocds, contract_options, contract_payments, kpis
 from koepel.contracts import contracting as ops
@@ -44,6 +43,7 @@ from koepel.contracts.models.core import (
     PaymentStatus,
 )
 from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_user
+from koepel.platform.api.fields import DecimalString
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation, OrgKind
 

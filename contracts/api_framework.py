@@ -19,28 +19,30 @@ Errors are ``application/problem+json``.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
-from flask import abort, g
+from flask import g
 from flask_babel import gettext as _
 from flask_smorest import abort as api_abort
 from marshmallow import validate
 from sqlalchemy import select
 
-from koepel.bids.api_schemas import DecimalString
 from koepel.contracts import framework as fr
 from koepel.contracts import frameworks as ops
 from koepel.contracts.errors import ContractRuleError
 from koepel.contracts.models.framework import AgreementStatus, FrameworkProduct
-from koepel.platform import audit, policy
-from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_org, require_user
+from koepel.platform.api.core import (
+    ApiBlueprint,
+    org_endpoint,
+    register_blueprint,
+    require_user,
+)
+from koepel.platform.api.fields import DecimalString
+from koepel.platform.api.fields import text as _text
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation
-from koepel.platform.tenancy import acting_for
-from koepel.platform.web import commit
 
 blp = ApiBlueprint(
     "api_framework",
@@ -53,17 +55,6 @@ BUYER, PARTY = "framework.view", "framework.report"
 
 
 # -- schemas ---------------------------------------------------------------------------------
-def _text(max_length: int, *, required: str | None = None) -> ma.fields.String:
-    too_long = validate.Length(max=max_length, error=f"Gebruik hoogstens {max_length} tekens.")
-    if required:
-        return ma.fields.String(
-            required=True,
-            validate=[validate.Length(min=1, error=required), too_long],
-            error_messages={"required": required},
-        )
-    return ma.fields.String(load_default="", validate=too_long)
-
-
 PRODUCT_CODE = validate.OneOf(
     ops.PRODUCT_CODES, error="Kies een product uit de catalogus, bijvoorbeeld ambulatory/light."
 )
@@ -281,38 +272,21 @@ def framework_access(
     party_action: str | None,
     load: Callable[..., Any] | None = None,
 ):
-    """Resolve the acting organisation and check the action its kind needs (404 for a kind
-    the endpoint does not serve, 403 without the action), then load the agreement named in
-    the URL (404 when missing, foreign, or not the party's) — before the body is parsed, so
-    an outsider gets 404 whatever it sends. Handlers find ``g.api_org`` and ``g.api_obj``."""
+    """The acting organisation with the action its kind needs (404 for a kind the endpoint
+    does not serve), then the agreement named in the URL (404 when missing, foreign, or not
+    the party's); see ``org_endpoint``."""
 
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            org, roles = require_org(kwargs["org_slug"])
-            if org.kind in ops.BUYER_KINDS:
-                action = buyer_action
-            elif org.kind in ops.PARTY_KINDS:
-                action = party_action
-            else:
-                action = None
-            if action is None:
-                abort(404)
-            if not policy.can(roles, action):
-                abort(403)
-            g.api_org = org
-            with acting_for(org.id), audit.acting_on_behalf(g.on_behalf_of):
-                if load is not None:
-                    g.api_obj = load(org, kwargs["agreement_id"])
-                    if g.api_obj is None:
-                        abort(404)
-                result = fn(*args, **kwargs)
-                commit()
-            return result
+    def action(org: Organisation) -> str | None:
+        if org.kind in ops.BUYER_KINDS:
+            return buyer_action
+        if org.kind in ops.PARTY_KINDS:
+            return party_action
+        return None
 
-        return wrapper
+    def load_agreement(org: Organisation, agreement_id: int, **_: Any) -> Any:
+        return load(org, agreement_id)
 
-    return decorate
+    return org_endpoint(action, load=load_agreement if load is not None else None)
 
 
 def _refuse(exc: ContractRuleError, *, conflict: bool = False) -> None:

@@ -3,21 +3,22 @@ umbrella's member cooperatives with aggregates. Errors are problem+json (platfor
 
 from __future__ import annotations
 
-import functools
 from math import ceil
 
-from flask import abort, g
+from flask import g
 from flask_smorest import abort as api_abort  # carries per-field messages into problem+json
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from koepel.platform import audit, policy
-from koepel.platform.api.core import ApiBlueprint, register_blueprint, require_org, require_user
+from koepel.platform.api.core import (
+    ApiBlueprint,
+    org_endpoint,
+    register_blueprint,
+    require_user,
+)
 from koepel.platform.extensions import db
 from koepel.platform.models import OrgKind
-from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import to_local, utcnow
-from koepel.platform.web import commit
 from koepel.tenants import catalogue, help, umbrella
 from koepel.tenants import members as member_ops
 from koepel.tenants.models import HelpRequest, Member, Service, VolunteerProfile
@@ -47,33 +48,15 @@ blp = ApiBlueprint(
 
 
 def org_access(action: str, kind: OrgKind = OrgKind.COOPERATIVE, obj: tuple | None = None):
-    """Resolve and authorise the acting organisation, and load the object named in the URL
-    (``obj=(Model, "url_arg")``, 404 when missing or foreign), all *before* the body is
-    parsed (place it between ``route`` and ``arguments``): an outsider gets 404 whatever
-    they send. Handlers find them in ``g.api_org`` and ``g.api_obj``."""
+    """The acting organisation (of ``kind``) with ``action``, and the object named in the URL
+    (``obj=(Model, "url_arg")``, 404 when missing or foreign, the query being scoped to the
+    organisation); see ``org_endpoint``."""
 
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            org, roles = require_org(kwargs["org_slug"])  # 404: unknown or not yours
-            if org.kind != kind:
-                abort(404)  # this resource does not exist for this kind of organisation
-            if not policy.can(roles, action):
-                abort(403)
-            g.api_org = org
-            with acting_for(org.id), audit.acting_on_behalf(g.on_behalf_of):
-                if obj is not None:
-                    model, arg = obj
-                    g.api_obj = db.session.scalar(select(model).where(model.id == kwargs[arg]))
-                    if g.api_obj is None:
-                        abort(404)
-                result = fn(*args, **kwargs)
-                commit()
-            return result
+    def load(org, **url_args):
+        model, arg = obj
+        return db.session.scalar(select(model).where(model.id == url_args[arg]))
 
-        return wrapper
-
-    return decorate
+    return org_endpoint(action, kinds=(kind,), load=load if obj is not None else None)
 
 
 def _unprocessable(exc: Exception, field: str | None = None):

@@ -3,16 +3,20 @@ bearer-token authentication, and the acting organisation resolved like the pages
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import flask_smorest
 from flask import Flask, abort, g, request
 from webargs.flaskparser import FlaskParser
 
-from koepel.platform import policy
+from koepel.platform import audit, policy
 from koepel.platform.auth import operations as ops
-from koepel.platform.models import Organisation, User
+from koepel.platform.models import Organisation, OrgKind, User
+from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
+from koepel.platform.web import commit
 
 PREFIX = "/api/v1"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -68,6 +72,48 @@ def require_org(slug: str, action: str = "org.view") -> tuple[Organisation, set[
         abort(403)
     g.acting_org, g.acting_roles, g.on_behalf_of = found.org, found.roles, found.on_behalf_of
     return found.org, found.roles
+
+
+def org_endpoint(
+    action: str | Callable[[Organisation], str | None],
+    *,
+    kinds: Iterable[OrgKind] | None = None,
+    load: Callable[..., Any] | None = None,
+):
+    """An endpoint acting for the organisation in the URL, as ``OrgView`` does for pages.
+
+    Before the body is parsed (place it between ``route`` and ``arguments``), so an outsider
+    gets 404 whatever they send: the organisation must be the caller's (404), of one of
+    ``kinds`` (404: the resource does not exist for it), and the caller's roles must allow
+    ``action`` (403) — a function of the organisation where the action depends on its side,
+    None meaning 404. Then, in the organisation's tenancy scope, ``load(org, **url_args)``
+    fetches the object in the URL (None: 404), the handler runs and the unit of work is
+    committed. Handlers find ``g.api_org``, ``g.api_roles`` and ``g.api_obj``."""
+    kinds = tuple(kinds) if kinds is not None else None
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            org, roles = require_org(kwargs["org_slug"])
+            needed = action(org) if callable(action) else action
+            if needed is None or (kinds is not None and org.kind not in kinds):
+                abort(404)
+            if not policy.can(roles, needed):
+                abort(403)
+            g.api_org, g.api_roles = org, roles
+            with acting_for(org.id), audit.acting_on_behalf(g.on_behalf_of):
+                if load is not None:
+                    url_args = {k: v for k, v in kwargs.items() if k != "org_slug"}
+                    g.api_obj = load(org, **url_args)
+                    if g.api_obj is None:
+                        abort(404)
+                result = fn(*args, **kwargs)
+                commit()
+            return result
+
+        return wrapper
+
+    return decorate
 
 
 def init_app(app: Flask) -> None:
