@@ -31,7 +31,6 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask import abort, g
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_smorest import abort as api_abort  # carries per-field messages into problem+json
 from sqlalchemy import func, select
@@ -63,7 +62,6 @@ from koepel.bids.models import (
     BidStatus,
     ConsensusScore,
     CriterionKind,
-    Lot,
     OpenedBid,
     ReviewerAssignment,
     ReviewerScore,
@@ -75,11 +73,9 @@ from koepel.bids.views.evaluation_views import AFTER_OPENING, flagged_low
 from koepel.platform import policy
 from koepel.platform.api.core import ApiBlueprint, org_endpoint, register_blueprint, require_user
 from koepel.platform.extensions import db
-from koepel.platform.mail import queue_email
 from koepel.platform.models import Organisation, OrgKind, User
 from koepel.platform.money import MoneyParseError, parse_money, to_money
 from koepel.platform.tenancy import cross_tenant
-from koepel.platform.timeutil import format_datetime_local
 
 blp = ApiBlueprint(
     "api_bids",
@@ -478,34 +474,6 @@ def _dutch(amount: Decimal) -> str:
     return format_decimal(to_money(amount), format="#,##0.00", locale="nl")
 
 
-def _mail_receipt(user: User, org: Organisation, receipt: bidding.Receipt, lot: Lot) -> None:
-    """The receipt by e-mail to the person who submitted: never a price or an answer."""
-    language = user.locale or "nl"
-    with force_locale(language):
-        instant = format_datetime_local(receipt.submitted_at, language)
-        lines = [
-            _("Uw inschrijving namens %(org)s is ingediend.", org=org.name),
-            "",
-            _("Aanbesteding: %(title)s", title=receipt.tender_title),
-            _("Perceel %(number)d: %(title)s", number=lot.number, title=receipt.lot_title),
-            _("Ingediend op: %(instant)s (Nederlandse tijd)", instant=instant),
-            _("Ontvangstbewijs: %(digest)s", digest=receipt.digest),
-            "",
-            _(
-                "Bewaar dit ontvangstbewijs. Het is gemaakt uit de vingerafdrukken (SHA-256) "
-                "van uw verzegelde inschrijving. Niemand kan uw inschrijving lezen vóór de "
-                "opening."
-            ),
-        ]
-        subject = _("Ontvangstbewijs inschrijving")
-    queue_email(
-        to=user.email,
-        subject=subject,
-        body="\n".join(str(line) for line in lines) + "\n",
-        tenant_id=org.id,
-    )
-
-
 @blp.route("/<org_slug>/bids/<int:bid_id>/submit", methods=["POST"])
 @org_access("bids.manage", BIDDERS, load=_own_bid)
 @blp.response(200, BidOut)
@@ -519,7 +487,7 @@ def submit_bid(org_slug: str, bid_id: int):
     except bidding.BidError as exc:
         _refuse(exc, conflict=exc.field is None)
     bid = _loaded_bid(bid.id)
-    _mail_receipt(
+    bidding.mail_receipt(
         user, g.api_org, receipt, next(lot for lot in tender.lots if lot.id == bid.lot_id)
     )
     return _bid_dict(bid, g.api_org)

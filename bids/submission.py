@@ -21,6 +21,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -29,10 +30,11 @@ from koepel.bids.models import Bid, BidPartner, BidStatus, Lot, PartnerRole, Ten
 from koepel.bids.tenders import accepts_bids
 from koepel.platform import audit
 from koepel.platform.extensions import db
+from koepel.platform.mail import queue_email
 from koepel.platform.models import Organisation, OrgKind, User
 from koepel.platform.money import MoneyParseError, parse_money
 from koepel.platform.tenancy import cross_tenant
-from koepel.platform.timeutil import utcnow
+from koepel.platform.timeutil import format_datetime_local, utcnow
 
 BIDDER_KINDS = (OrgKind.COOPERATIVE, OrgKind.UMBRELLA, OrgKind.PROVIDER)
 CITIZEN_INITIATIVES = (OrgKind.COOPERATIVE, OrgKind.UMBRELLA)  # may win a reserved share
@@ -401,6 +403,35 @@ def submitted_content(bid: Bid) -> tuple[dict[str, Any], dict[str, Any]]:
     return (
         sealing.unseal(bid.quality_sealed, key, aad(bid.id, "quality"), bid.quality_digest),
         sealing.unseal(bid.price_sealed, key, aad(bid.id, "price"), bid.price_digest),
+    )
+
+
+def mail_receipt(user: User, org: Organisation, receipt: Receipt, lot: Lot) -> None:
+    """The receipt by e-mail to the person who submitted, in their language: never a price
+    or an answer."""
+    language = user.locale or "nl"
+    with force_locale(language):
+        instant = format_datetime_local(receipt.submitted_at, language)
+        lines = [
+            _("Uw inschrijving namens %(org)s is ingediend.", org=org.name),
+            "",
+            _("Aanbesteding: %(title)s", title=receipt.tender_title),
+            _("Perceel %(number)d: %(title)s", number=lot.number, title=receipt.lot_title),
+            _("Ingediend op: %(instant)s (Nederlandse tijd)", instant=instant),
+            _("Ontvangstbewijs: %(digest)s", digest=receipt.digest),
+            "",
+            _(
+                "Bewaar dit ontvangstbewijs. Het is gemaakt uit de vingerafdrukken (SHA-256) "
+                "van uw verzegelde inschrijving. Niemand kan uw inschrijving lezen vóór de "
+                "opening."
+            ),
+        ]
+        subject = _("Ontvangstbewijs inschrijving")
+    queue_email(
+        to=user.email,
+        subject=subject,
+        body="\n".join(str(line) for line in lines) + "\n",
+        tenant_id=org.id,
     )
 
 

@@ -51,10 +51,9 @@ from koepel.bids.views.bid_forms import (
 from koepel.platform import policy
 from koepel.platform.extensions import db
 from koepel.platform.i18n import current_language
-from koepel.platform.mail import queue_email
 from koepel.platform.models import Organisation
 from koepel.platform.money import split
-from koepel.platform.timeutil import format_datetime_local, utcnow
+from koepel.platform.timeutil import utcnow
 from koepel.platform.web import OrgView
 
 bp = Blueprint("bidding", __name__)
@@ -425,33 +424,9 @@ class SubmitBid(BidPage):
         except ops.BidError as exc:
             self.attach(form, exc)
             return self.render(form=form)
-        self.mail_receipt(receipt)
+        ops.mail_receipt(current_user, self.org, receipt, self.lot)
         flash(_("Uw inschrijving is ingediend."), "success")
         return redirect(self.url())
-
-    def mail_receipt(self, receipt: ops.Receipt) -> None:
-        """The receipt by e-mail to the person who submitted: never a price or an answer."""
-        instant = format_datetime_local(receipt.submitted_at, current_language())
-        lines = [
-            _("Uw inschrijving namens %(org)s is ingediend.", org=self.org.name),
-            "",
-            _("Aanbesteding: %(title)s", title=receipt.tender_title),
-            _("Perceel %(number)d: %(title)s", number=self.lot.number, title=receipt.lot_title),
-            _("Ingediend op: %(instant)s (Nederlandse tijd)", instant=instant),
-            _("Ontvangstbewijs: %(digest)s", digest=receipt.digest),
-            "",
-            _(
-                "Bewaar dit ontvangstbewijs. Het is gemaakt uit de vingerafdrukken (SHA-256) "
-                "van uw verzegelde inschrijving. Niemand kan uw inschrijving lezen vóór de "
-                "opening."
-            ),
-        ]
-        queue_email(
-            to=current_user.email,
-            subject=_("Ontvangstbewijs inschrijving"),
-            body="\n".join(str(line) for line in lines) + "\n",
-            tenant_id=self.org.id,
-        )
 
 
 class WithdrawBid(BidPage):
