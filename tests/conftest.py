@@ -281,6 +281,17 @@ def csrf_from(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def client_for(app, user):
+    """A fresh test client logged in as ``user``: one per person in a multi-user test."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page)}
+    )
+    assert response.status_code == 302, f"login as {user.email} failed"
+    return client
+
+
 @pytest.fixture
 def csrf(client):
     """A valid CSRF token for the client's session (read from a page, as a browser would)."""

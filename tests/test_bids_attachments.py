@@ -26,7 +26,7 @@ from koepel.platform.money import format_money, split
 from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
 
-from conftest import csrf_from
+from conftest import client_for, csrf_from
 
 PLAN = "Werkplan Noord-XQ"  # the title of the upload: bid content too
 SECRET = b"Geheim werkplan: 42 vrijwilligers in Hoogeloon-Noord, route langs de Kapelweg"
@@ -200,21 +200,6 @@ def _review(market, user, declare: bool = True) -> None:
             evaluation.declare_no_conflict(reviewer=user, buyer=buyer, tender=tender)
 
 
-def _client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf_from(page),
-        },
-    )
-    assert response.status_code == 302
-    return client
-
-
 def _everything_at_rest(app, db) -> list[bytes]:
     """Every file in the instance folder and every row of every table, as bytes."""
     found = [p.read_bytes() for p in Path(app.instance_path).rglob("*") if p.is_file()]
@@ -226,7 +211,7 @@ def _everything_at_rest(app, db) -> list[bytes]:
 
 
 def test_an_upload_is_encrypted_at_rest_until_the_opening(app, db, market):
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     bid_id = _draft(market)
     url = f"/{market['lead'].slug}/bids/{bid_id}"
     uploaded = client.post(
@@ -294,19 +279,19 @@ def test_buyer_gets_attachments_only_after_the_opening(app, db, market, make_org
     buyer_slug, tender_id = market["buyer"].slug, market["tender_id"]
     _review(market, market["reviewer"])  # assigned and declared, but not opened yet
     buyer_clients = {
-        role: _client_for(app, market[role]) for role in ("officer", "reviewer", "policy")
+        role: client_for(app, market[role]) for role in ("officer", "reviewer", "policy")
     }
 
     def buyer_url(opened_id: int, attachment_id: int) -> str:
         return f"/{buyer_slug}/tenders/{tender_id}/opened/{opened_id}/attachments/{attachment_id}"
 
-    stranger = _client_for(app, market["other_user"])
+    stranger = client_for(app, market["other_user"])
     other_slug = market["other"].slug
-    partner_client = _client_for(app, market["contact"])
+    partner_client = client_for(app, market["contact"])
     partner_url = f"/{partner.slug}/partnerships/{bid_id}/attachments/{upload_id}"
     # A partner of another consortium.
     elsewhere = make_org("provider", slug="a-elders", name="Elders")
-    elsewhere_client = _client_for(app, make_user(elsewhere, "contact"))
+    elsewhere_client = client_for(app, make_user(elsewhere, "contact"))
 
     def outsiders_get_nothing() -> None:
         for attachment_id in sealed:
@@ -363,12 +348,12 @@ def test_buyer_gets_attachments_only_after_the_opening(app, db, market, make_org
     for client in (
         buyer_clients["officer"],
         buyer_clients["policy"],
-        _client_for(app, late_reviewer),
+        client_for(app, late_reviewer),
     ):
         assert client.get(buyer_url(opened_id, upload_id)).status_code == 404
     assert reviewer.get(buyer_url(opened_id, 999_999)).status_code == 404
     other_buyer = make_org("municipality", slug="a-eersel")
-    other_officer = _client_for(app, make_user(other_buyer, "procurement_officer"))
+    other_officer = client_for(app, make_user(other_buyer, "procurement_officer"))
     url = f"/a-eersel/tenders/{tender_id}/opened/{opened_id}/attachments/{upload_id}"
     assert other_officer.get(url).status_code == 404
     _review(market, market["officer"])  # once a declared reviewer, the officer may too
@@ -404,7 +389,7 @@ def test_a_tampered_file_is_not_handed_out(app, db, market):
     blob = bytearray(upload_path.read_bytes())
     blob[-1] ^= 1
     upload_path.write_bytes(bytes(blob))
-    client = _client_for(app, market["reviewer"])
+    client = client_for(app, market["reviewer"])
     base = f"/{market['buyer'].slug}/tenders/{market['tender_id']}/opened/{opened_id}/attachments"
     response = client.get(f"{base}/{upload_id}")
     assert response.status_code == 302 and response.headers["Location"].endswith(
@@ -446,7 +431,7 @@ def test_an_expired_dossier_document_cannot_be_attached(app, db, market):
         assert err.value.field == "document"
         assert [d.id for d in dossier.attachable()] == [soon]
     # Through the page (a stale form): the message next to the field.
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     url = f"/{lead.slug}/bids/{bid_id}"
     page = client.get(url).get_data(as_text=True)
     assert "VOG-beleid" not in page  # not offered
@@ -478,7 +463,7 @@ def test_partners_confirm_with_their_own_declaration(app, db, market, make_org, 
     # No declaration in the dossier: the confirmation is refused and says what to do.
     with acting_for(partner.id), pytest.raises(dossier.DossierError, match="Voeg eerst"):
         ops.confirm_participation(actor=market["contact"], partner=partner, bid_id=bid_id)
-    contact = _client_for(app, market["contact"])
+    contact = client_for(app, market["contact"])
     listing = contact.get(f"/{partner.slug}/opportunities").get_data(as_text=True)
     response = contact.post(
         f"/{partner.slug}/partnerships/{bid_id}/confirm", data={"csrf_token": csrf_from(listing)}
@@ -522,7 +507,7 @@ def test_partners_confirm_with_their_own_declaration(app, db, market, make_org, 
     assert [a.partner_id for a in seen] == [partner.id]
     assert dossier.partner_attachments(market["other"], bid_id) is None
     # The lead's page links both declarations.
-    lead_page = _client_for(app, market["coordinator"]).get(f"/{lead.slug}/bids/{bid_id}")
+    lead_page = client_for(app, market["coordinator"]).get(f"/{lead.slug}/bids/{bid_id}")
     html = lead_page.get_data(as_text=True)
     assert "Verklaring 2026" in html and "Eigen verklaring Wijdezorg" in html
     # Expired at the instant of submission: refused, naming the partner.
@@ -556,7 +541,7 @@ def test_shares_must_add_up_to_100(app, db, market, make_org):
                 partners={rows["PuurZuid"]: Decimal(35), rows["Wijdezorg"]: Decimal(20)},
             )
         assert err.value.field == "shares"
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     url = f"/{lead.slug}/bids/{bid_id}"
     page = client.get(url).get_data(as_text=True)
     parts = split(Decimal("100000.01"), [Decimal(45), Decimal(35), Decimal(20)])
@@ -649,7 +634,7 @@ def test_attachments_through_the_bid_page(app, db, market):
     lead = market["lead"]
     kvk = _document(lead, DossierKind.KVK, "Uittreksel KvK")
     bid_id = _draft(market)
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     url = f"/{lead.slug}/bids/{bid_id}"
     page = client.get(url).get_data(as_text=True)
     assert f'<option value="{kvk}">Uittreksel Kamer van Koophandel: Uittreksel KvK</option>' in page

@@ -19,7 +19,7 @@ from koepel.bids.models.dossier import DossierKind
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
 
-from conftest import csrf_from
+from conftest import client_for, csrf_from
 
 PRICE = "198.500,00"
 
@@ -95,21 +95,6 @@ def market(db, make_org, make_user):
     }
 
 
-def _client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-        },
-    )
-    assert response.status_code == 302
-    return client
-
-
 def _form(market, price=PRICE, quality="Vrijwilligers uit het dorp", social="Ontmoeting"):
     return {
         "price": price,
@@ -146,7 +131,7 @@ def _bid_page(client, market, bid_id):
 def test_coordinator_finds_the_tender_prepares_submits_and_gets_a_receipt(
     app, db, market, mailbox, run_jobs
 ):
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     slug = market["coop"].slug
     page = client.get(f"/{slug}/opportunities").get_data(as_text=True)
     assert "Dagbesteding Kempen" in page and "Gemeente Bladel" in page
@@ -229,7 +214,7 @@ def test_coordinator_finds_the_tender_prepares_submits_and_gets_a_receipt(
 
 
 def test_a_bad_price_is_named_and_everything_typed_is_kept(app, db, market):
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     slug = market["coop"].slug
     bid_id = _start(client, market)
     page = _bid_page(client, market, bid_id)
@@ -263,12 +248,12 @@ def test_a_bad_price_is_named_and_everything_typed_is_kept(app, db, market):
 
 
 def test_other_cooperatives_get_404_and_volunteers_403(app, db, market, make_org, make_user):
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     slug = market["coop"].slug
     bid_id = _start(client, market)
 
     other = make_org("cooperative", slug="bp-casteren")
-    stranger = _client_for(app, make_user(other, "coordinator"))
+    stranger = client_for(app, make_user(other, "coordinator"))
     for url in (f"/bp-casteren/bids/{bid_id}", f"/{slug}/bids/{bid_id}"):
         assert stranger.get(url).status_code == 404
     stranger_token = csrf_from(stranger.get("/bp-casteren/opportunities").get_data(as_text=True))
@@ -276,7 +261,7 @@ def test_other_cooperatives_get_404_and_volunteers_403(app, db, market, make_org
         url = f"/bp-casteren/bids/{bid_id}{action}"
         assert stranger.post(url, data={"csrf_token": stranger_token}).status_code == 404
 
-    volunteer = _client_for(app, make_user(market["coop"], "volunteer"))
+    volunteer = client_for(app, make_user(market["coop"], "volunteer"))
     token = csrf_from(volunteer.get(f"/{slug}/").get_data(as_text=True))  # own session
     assert volunteer.get(f"/{slug}/opportunities").status_code == 403
     assert volunteer.get(f"/{slug}/bids/{bid_id}").status_code == 403
@@ -295,7 +280,7 @@ def test_other_cooperatives_get_404_and_volunteers_403(app, db, market, make_org
         assert ops.draft_of(db.session.scalar(select(Bid).where(Bid.id == bid_id))) == {}
 
     # A municipality has no bidder pages: 404, not 403.
-    officer = _client_for(app, market["officer"])
+    officer = client_for(app, market["officer"])
     assert officer.get(f"/{market['buyer'].slug}/opportunities").status_code == 404
     assert officer.get(f"/{market['buyer'].slug}/bids/{bid_id}").status_code == 404
 
@@ -309,19 +294,19 @@ def test_tender_access(app, db, market, make_org, make_user):
     anonymous = app.test_client()
     assert anonymous.get(tender_url).status_code == 302
     assert anonymous.post(start_url).status_code in (302, 400)  # login first (or no token)
-    officer = _client_for(app, market["officer"])
+    officer = client_for(app, market["officer"])
     buyer_url = f"/{market['buyer'].slug}/opportunities/{tender_id}"
     assert officer.get(buyer_url).status_code == 404
     token = csrf_from(officer.get(f"/{market['buyer'].slug}/").get_data(as_text=True))
     assert officer.post(f"{buyer_url}/lots/1/start", data={"csrf_token": token}).status_code == 404
     assert officer.get(tender_url).status_code == 404  # not their organisation
-    volunteer = _client_for(app, make_user(market["coop"], "volunteer"))
+    volunteer = client_for(app, make_user(market["coop"], "volunteer"))
     assert volunteer.get(tender_url).status_code == 403
     umbrella = make_org("umbrella", slug="bp-koepel")
-    staff = _client_for(app, make_user(umbrella, "staff"))
+    staff = client_for(app, make_user(umbrella, "staff"))
     assert staff.get(f"/bp-koepel/opportunities/{tender_id}").status_code == 200
     provider = make_org("provider", slug="bp-puurzuid")
-    contact = _client_for(app, make_user(provider, "contact"))
+    contact = client_for(app, make_user(provider, "contact"))
     assert contact.get(f"/bp-puurzuid/opportunities/{tender_id}").status_code == 200
     with acting_for(market["buyer"].id):
         draft = tenders.create(
@@ -332,7 +317,7 @@ def test_tender_access(app, db, market, make_org, make_user):
     assert contact.get(f"/bp-puurzuid/opportunities/{draft.id}").status_code == 404
     assert "Nog geheim" not in contact.get("/bp-puurzuid/opportunities").get_data(as_text=True)
 
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     token = csrf_from(client.get(f"/{slug}/opportunities").get_data(as_text=True))
     base = f"/{slug}/opportunities/{tender_id}/lots"
     assert client.post(f"{base}/999999/start", data={"csrf_token": token}).status_code == 404
@@ -347,7 +332,7 @@ def test_tender_access(app, db, market, make_org, make_user):
 
 
 def test_consortium_partner_sees_no_price_and_confirms(app, db, market, make_org, make_user):
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     slug = market["coop"].slug
     bid_id = _start(client, market)
     page = _bid_page(client, market, bid_id)
@@ -391,7 +376,7 @@ def test_consortium_partner_sees_no_price_and_confirms(app, db, market, make_org
     assert refused.status_code == 200
     assert "Nog niet alle partners hebben hun deelname bevestigd." in refused.get_data(as_text=True)
 
-    contact = _client_for(app, make_user(partner, "contact"))
+    contact = client_for(app, make_user(partner, "contact"))
     listing = contact.get("/bp-puurzuid/opportunities").get_data(as_text=True)
     assert "Dagbesteding Kempen" in listing and "Zorgcoöperatie Hoogeloon" in listing
     assert "onderaannemer" in listing and "25%" in listing
@@ -416,7 +401,7 @@ def test_consortium_partner_sees_no_price_and_confirms(app, db, market, make_org
     assert "U heeft uw deelname bevestigd." in listing and "Deelname bevestigen" not in listing
     # Someone who is no partner cannot confirm: 404.
     other = make_org("cooperative", slug="bp-elders")
-    stranger = _client_for(app, make_user(other, "board"))
+    stranger = client_for(app, make_user(other, "board"))
     token = csrf_from(stranger.get("/bp-elders/opportunities").get_data(as_text=True))
     assert (
         stranger.post(
@@ -434,7 +419,7 @@ def test_consortium_partner_sees_no_price_and_confirms(app, db, market, make_org
 
 
 def test_an_english_reader_types_the_price_the_english_way(app, db, market):
-    client = _client_for(app, market["coordinator"])
+    client = client_for(app, market["coordinator"])
     slug = market["coop"].slug
     bid_id = _start(client, market)
     page = _bid_page(client, market, bid_id)

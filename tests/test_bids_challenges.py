@@ -22,7 +22,7 @@ from koepel.platform.models import Affiliation, AffiliationKind, AuditEvent, Out
 from koepel.platform.tenancy import acting_for
 from koepel.platform.web import commit
 
-from conftest import csrf_from
+from conftest import client_for, csrf_from
 
 COST = Decimal("96000.00")
 
@@ -475,19 +475,6 @@ def test_no_reminder_while_the_term_stands_still(db, rtc, run_jobs):
 
 
 # -- pages ----------------------------------------------------------------------------------
-def _client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-        },
-    )
-    assert response.status_code == 302
-    return client
 
 
 def _form(rtc, found, budget="88.500,00", **changes) -> dict[str, str]:
@@ -509,7 +496,7 @@ def _form(rtc, found, budget="88.500,00", **changes) -> dict[str, str]:
 
 
 def test_the_challenger_prepares_and_submits_through_the_pages(app, db, rtc):
-    client = _client_for(app, rtc["coordinator"])
+    client = client_for(app, rtc["coordinator"])
     slug, bladel = rtc["coop"].slug, rtc["bladel"]
     page = client.get(f"/{slug}/challenges/new").get_data(as_text=True)
     made = client.post(
@@ -537,7 +524,7 @@ def test_the_challenger_prepares_and_submits_through_the_pages(app, db, rtc):
         assert challenge.motivation == "Wij kennen het dorp." and challenge.estimated_budget is None
 
     # The municipality sees nothing of the draft.
-    officer = _client_for(app, rtc["officer"])
+    officer = client_for(app, rtc["officer"])
     received = f"/{bladel.slug}/received-challenges"
     assert "Wij kennen het dorp." not in officer.get(received).get_data(as_text=True)
     assert officer.get(f"{received}/{challenge.id}").status_code == 404
@@ -553,7 +540,7 @@ def test_the_challenger_prepares_and_submits_through_the_pages(app, db, rtc):
     assert "Zorgcoöperatie Hoogeloon" in page and "Wij kennen het dorp." in page
     assert "Registreren" in page
     # A volunteer of the cooperative may not act; a second submission changes nothing.
-    volunteer = _client_for(app, rtc["volunteer"])
+    volunteer = client_for(app, rtc["volunteer"])
     assert volunteer.get(f"/{slug}/challenges").status_code == 403
     page = client.get(url).get_data(as_text=True)
     again = client.post(f"{url}/submit", data={**_form(rtc, found), "csrf_token": csrf_from(page)})
@@ -563,7 +550,7 @@ def test_the_challenger_prepares_and_submits_through_the_pages(app, db, rtc):
 
 def test_the_municipality_registers_asks_and_decides_through_the_pages(app, db, rtc):
     challenge = _submitted(rtc)
-    officer = _client_for(app, rtc["officer"])
+    officer = client_for(app, rtc["officer"])
     url = f"/{rtc['bladel'].slug}/received-challenges/{challenge.id}"
     page = officer.get(url).get_data(as_text=True)
     assert (
@@ -583,7 +570,7 @@ def test_the_municipality_registers_asks_and_decides_through_the_pages(app, db, 
     assert "De termijn staat stil" in page and "Hoe vindt u de deelnemers?" in page
 
     # The challenger sees the question and answers it; the term runs again.
-    client = _client_for(app, rtc["coordinator"])
+    client = client_for(app, rtc["coordinator"])
     mine = f"/{rtc['coop'].slug}/challenges/{challenge.id}"
     page = client.get(mine).get_data(as_text=True)
     assert "Hoe vindt u de deelnemers?" in page and "De termijn staat stil" in page
@@ -628,7 +615,7 @@ def test_the_municipality_registers_asks_and_decides_through_the_pages(app, db, 
 
 def test_challengers_read_published_criteria_and_404s(app, db, rtc, make_org, make_user):
     challenge = _submitted(rtc)
-    client = _client_for(app, rtc["coordinator"])
+    client = client_for(app, rtc["coordinator"])
     slug = rtc["coop"].slug
     page = client.get(f"/{slug}/challenges/criteria/{rtc['bladel'].id}").get_data(as_text=True)
     assert "Er is aantoonbaar draagvlak in de buurt" in page and "€\xa096.000,00" in page
@@ -636,29 +623,29 @@ def test_challengers_read_published_criteria_and_404s(app, db, rtc, make_org, ma
     assert client.get(f"/{slug}/challenges/criteria/999999").status_code == 404
     # Another cooperative: 404 for the challenge, through its own organisation too.
     other = make_org("cooperative", slug="rc-casteren", name="Coöperatie Elders")
-    outsider = _client_for(app, make_user(other, "board"))
+    outsider = client_for(app, make_user(other, "board"))
     assert outsider.get(f"/{slug}/challenges/{challenge.id}").status_code == 404
     assert outsider.get(f"/{other.slug}/challenges/{challenge.id}").status_code == 404
     assert outsider.get(f"/{other.slug}/challenges/criteria/{rtc['bladel'].id}").status_code == 200
     # Another municipality: 404, also through its own pages.
     eersel = make_org("municipality", slug="rc-eersel2", name="Gemeente Eersel")
-    officer = _client_for(app, make_user(eersel, "procurement_officer"))
+    officer = client_for(app, make_user(eersel, "procurement_officer"))
     assert officer.get(f"/{eersel.slug}/received-challenges/{challenge.id}").status_code == 404
     assert officer.get(f"/{rtc['bladel'].slug}/received-challenges").status_code == 404
     # POST on the draft page needs challenges.submit: a volunteer gets 403.
-    volunteer = _client_for(app, rtc["volunteer"])
+    volunteer = client_for(app, rtc["volunteer"])
     token = csrf_from(volunteer.get(f"/{slug}/").get_data(as_text=True))
     denied = volunteer.post(f"/{slug}/challenges/{challenge.id}", data={"csrf_token": token})
     assert denied.status_code == 403
     # A municipality reviewer reads but may not decide.
-    reviewer = _client_for(app, rtc["reviewer"])
+    reviewer = client_for(app, rtc["reviewer"])
     url = f"/{rtc['bladel'].slug}/received-challenges/{challenge.id}"
     page = reviewer.get(url).get_data(as_text=True)
     assert "Zorgcoöperatie Hoogeloon" in page and "Registreren" not in page
 
 
 def test_the_municipality_edits_its_policy_through_the_pages(app, db, rtc):
-    officer = _client_for(app, rtc["officer"])
+    officer = client_for(app, rtc["officer"])
     url = f"/{rtc['bladel'].slug}/challenge-policy"
     page = officer.get(url).get_data(as_text=True)
     assert "Er is aantoonbaar draagvlak in de buurt" in page and "Dagbesteding Hoogeloon" in page
@@ -824,7 +811,7 @@ def test_an_umbrella_starts_a_challenge_for_a_member_through_the_pages(
         )
     )
     db.session.flush()
-    client = _client_for(app, make_user(umbrella, "staff"))
+    client = client_for(app, make_user(umbrella, "staff"))
     url = f"/{umbrella.slug}/challenges/new"
     page = client.get(url).get_data(as_text=True)
     assert "Namens welke coöperatie?" in page and "Zorgcoöperatie Elsendorp" in page

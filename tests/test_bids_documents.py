@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from test_bids_questions import ask, buyer_tender, client_for, make_world, outbox, public
+from test_bids_questions import ask, buyer_tender, make_world, outbox, public
 
 from koepel.bids import corrections, documents, opening, questions, submission
 from koepel.bids.models import Bid, TenderOpening
@@ -17,7 +17,7 @@ from koepel.platform.models import AuditEvent
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import parse_local, utcnow
 
-from conftest import csrf_from
+from conftest import client_for, csrf_from
 
 PDF = b"%PDF-1.4 programma van eisen"
 

@@ -17,7 +17,7 @@ from koepel.platform.models import AuditEvent
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import AMSTERDAM
 
-from conftest import csrf_from
+from conftest import client_for, csrf_from
 
 TODAY = date(2026, 3, 2)
 
@@ -45,21 +45,6 @@ def _add(org, kind, title, *, expires_on=None, valid_from=None, data=b"%PDF-1.4 
             valid_from=valid_from,
             expires_on=expires_on,
         )
-
-
-def _client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf_from(page),
-        },
-    )
-    assert response.status_code == 302
-    return client
 
 
 def test_a_new_version_replaces_the_current_one_and_history_is_kept(db, coop, make_org):
@@ -137,7 +122,7 @@ def test_the_page_shows_valid_expiring_and_expired_documents(app, db, coop):
     _add(org, DossierKind.KVK, "Uittreksel KvK")
     _add(org, DossierKind.INSURANCE, "Verzekering", expires_on=today + timedelta(days=12))
     _add(org, DossierKind.VOG_POLICY, "VOG-beleid", expires_on=today - timedelta(days=1))
-    client = _client_for(app, coop["coordinator"])
+    client = client_for(app, coop["coordinator"])
     page = client.get(f"/{org.slug}/dossier").get_data(as_text=True)
     verlopen, binnenkort, geldig = (
         page.index('<caption class="utrecht-table__caption">Verlopen</caption>'),
@@ -151,7 +136,7 @@ def test_the_page_shows_valid_expiring_and_expired_documents(app, db, coop):
 
 def test_upload_through_the_page_and_download(app, db, coop):
     org = coop["org"]
-    client = _client_for(app, coop["coordinator"])
+    client = client_for(app, coop["coordinator"])
     url = f"/{org.slug}/dossier"
     token = csrf_from(client.get(url).get_data(as_text=True))
     response = client.post(
@@ -178,7 +163,7 @@ def test_upload_through_the_page_and_download(app, db, coop):
 
 def test_wrong_type_or_oversized_file_gets_a_message_and_keeps_what_was_typed(app, db, coop):
     org = coop["org"]
-    client = _client_for(app, coop["coordinator"])
+    client = client_for(app, coop["coordinator"])
     url = f"/{org.slug}/dossier"
     for filename, data, message in (
         ("verklaring.exe", b"MZ", "Dit soort bestand kan niet."),
@@ -209,17 +194,17 @@ def test_who_sees_a_dossier(app, db, coop, make_org, make_user):
     org = coop["org"]
     document = _add(org, DossierKind.KVK, "Uittreksel KvK")
     url = f"/{org.slug}/dossier"
-    volunteer = _client_for(app, coop["volunteer"])
+    volunteer = client_for(app, coop["volunteer"])
     assert volunteer.get(url).status_code == 403
     other = make_org("cooperative", slug="d-casteren")
-    stranger = _client_for(app, make_user(other, "coordinator"))
+    stranger = client_for(app, make_user(other, "coordinator"))
     assert stranger.get(url).status_code == 404
     assert stranger.get(f"/{other.slug}/dossier/{document.id}").status_code == 404
     municipality = make_org("municipality", slug="d-bladel")
-    officer = _client_for(app, make_user(municipality, "procurement_officer"))
+    officer = client_for(app, make_user(municipality, "procurement_officer"))
     assert officer.get(f"/{municipality.slug}/dossier").status_code == 404
     provider = make_org("provider", slug="d-puurzuid")
-    contact = _client_for(app, make_user(provider, "contact"))
+    contact = client_for(app, make_user(provider, "contact"))
     assert contact.get(f"/{provider.slug}/dossier").status_code == 200
 
 

@@ -16,22 +16,7 @@ from koepel.bids.models import AwardDecision, OpenedBid, TenderStatus
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import format_datetime_local
 
-from conftest import csrf_from
-
-
-def _client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-        },
-    )
-    assert response.status_code == 302
-    return client
+from conftest import client_for, csrf_from
 
 
 def _open(db, ctx, *, two_envelopes: bool = False) -> dict[str, OpenedBid]:
@@ -55,7 +40,7 @@ class Page:
     """A logged-in user on the evaluation page: GET it, POST its forms with the token."""
 
     def __init__(self, app, user, ctx):
-        self.client, self.ctx = _client_for(app, user), ctx
+        self.client, self.ctx = client_for(app, user), ctx
 
     def get(self) -> str:
         response = self.client.get(_url(self.ctx))
@@ -303,7 +288,7 @@ def test_before_the_opening_the_page_says_so(app, db, closed_tender):  # noqa: F
 def test_policy_officer_may_look_but_not_act(app, db, closed_tender, make_user, path):  # noqa: F811
     ctx = closed_tender
     _open(db, ctx)
-    looker = _client_for(app, make_user(ctx["buyer"], "policy_officer"))
+    looker = client_for(app, make_user(ctx["buyer"], "policy_officer"))
     page = looker.get(_url(ctx))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -316,10 +301,10 @@ def test_bidders_and_other_buyers_get_404(app, db, closed_tender, make_org, make
     ctx = closed_tender
     _open(db, ctx)
     other_buyer = make_org("municipality", slug="ev-elders")
-    stranger = _client_for(app, make_user(other_buyer, "procurement_officer"))
+    stranger = client_for(app, make_user(other_buyer, "procurement_officer"))
     assert stranger.get(_url(ctx)).status_code == 404
     assert stranger.get(f"/ev-elders/tenders/{ctx['tender_id']}/evaluation").status_code == 404
     coop = make_org("cooperative", slug="ev-coop")
-    bidder = _client_for(app, make_user(coop, "coordinator"))
+    bidder = client_for(app, make_user(coop, "coordinator"))
     assert bidder.get(f"/ev-coop/tenders/{ctx['tender_id']}/evaluation").status_code == 404
     assert bidder.get(_url(ctx)).status_code == 404

@@ -21,7 +21,7 @@ from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
 from koepel.tenants.models import ServiceArea
 
-from conftest import csrf_from
+from conftest import client_for, csrf_from
 
 
 @pytest.fixture
@@ -237,23 +237,10 @@ def _other_municipality_tender(db, kempen) -> int:
 
 
 # -- pages ----------------------------------------------------------------------------------
-def _client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-        },
-    )
-    assert response.status_code == 302
-    return client
 
 
 def test_invite_and_respond_through_the_pages(app, db, kempen, make_org, make_user):
-    officer = _client_for(app, kempen["officer"])
+    officer = client_for(app, kempen["officer"])
     base = f"/{kempen['bladel'].slug}/involvement"
     page = officer.get(f"{base}/new").get_data(as_text=True)
     empty = officer.post(
@@ -284,7 +271,7 @@ def test_invite_and_respond_through_the_pages(app, db, kempen, make_org, make_us
     assert invited.status_code == 302
     assert "nog geen antwoord" in officer.get(url).get_data(as_text=True)
 
-    coordinator = _client_for(app, kempen["coordinator"])
+    coordinator = client_for(app, kempen["coordinator"])
     mine = f"/{kempen['hoogeloon'].slug}/invitations-to-take-part"
     page = coordinator.get(mine).get_data(as_text=True)
     assert "Inkooptafel Kempen" in page and "Gemeente Bladel" in page
@@ -311,7 +298,7 @@ def test_invite_and_respond_through_the_pages(app, db, kempen, make_org, make_us
 
     # Walls: another organisation answering this invitation, another municipality.
     stranger = make_user(make_org("cooperative", slug="iv-elders"), "board")
-    other = _client_for(app, stranger)
+    other = client_for(app, stranger)
     token = csrf_from(other.get("/iv-elders/invitations-to-take-part").get_data(as_text=True))
     assert (
         other.post(
@@ -321,10 +308,10 @@ def test_invite_and_respond_through_the_pages(app, db, kempen, make_org, make_us
         == 404
     )
     eersel = make_org("municipality", slug="iv-eersel2")
-    foreign = _client_for(app, make_user(eersel, "procurement_officer"))
+    foreign = client_for(app, make_user(eersel, "procurement_officer"))
     involvement_id = url.rstrip("/").rsplit("/", 1)[1]
     assert foreign.get(f"/{eersel.slug}/involvement/{involvement_id}").status_code == 404
     assert foreign.get(url).status_code == 404
     # A volunteer sees nothing of it.
-    volunteer = _client_for(app, kempen["volunteer"])
+    volunteer = client_for(app, kempen["volunteer"])
     assert volunteer.get(mine).status_code == 403

@@ -17,20 +17,14 @@ from koepel.bids.models import Criterion, OpenedBid, Requirement, Tender, Tender
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import AMSTERDAM, utcnow
 
-from conftest import PASSWORD, csrf_from
+from conftest import client_for, csrf_from
 
 
 class Visitor:
     """A logged-in user of the pages: GETs pages and posts their forms with the token."""
 
     def __init__(self, app, user) -> None:
-        self.client = app.test_client()
-        page = self.client.get("/login").get_data(as_text=True)
-        response = self.client.post(
-            "/login",
-            data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page)},
-        )
-        assert response.status_code == 302, "login failed"
+        self.client = client_for(app, user)
 
     def get(self, url: str, status: int = 200) -> str:
         response = self.client.get(url)

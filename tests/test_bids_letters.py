@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from flask import render_template
 from sqlalchemy import func, select
-from test_bids_evaluation_pages import _client_for
 from test_bids_opening_evaluation import closed_tender  # noqa: F401  (a fixture)
 
 from koepel.bids import evaluation, letters, opening, submission, tenders
@@ -21,7 +20,7 @@ from koepel.platform.models import AuditEvent, Organisation, OrgRole, User
 from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
 
-from conftest import pdf_text
+from conftest import client_for, pdf_text
 
 
 def person(db, slug: str) -> User:
@@ -233,7 +232,7 @@ def test_only_the_bidder_reads_its_letter(app, db, award, make_org, make_user):
     ctx = award()
     b, c = letter(db, ctx, "E-COOP-B"), letter(db, ctx, "E-COOP-C")
     own_url = f"/e-coop-b/bids/{b.bid_id}/letters/{b.id}.pdf"
-    bidder_b = _client_for(app, person(db, "e-coop-b"))
+    bidder_b = client_for(app, person(db, "e-coop-b"))
     response = bidder_b.get(own_url)
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -241,17 +240,17 @@ def test_only_the_bidder_reads_its_letter(app, db, award, make_org, make_user):
     assert bidder_b.get(f"/e-coop-b/bids/{b.bid_id}/letters/{c.id}.pdf").status_code == 404
     assert bidder_b.get(f"/e-coop-b/bids/{c.bid_id}/letters/{c.id}.pdf").status_code == 404
     assert bidder_b.get(f"/e-coop-c/bids/{c.bid_id}/letters/{c.id}.pdf").status_code == 404
-    bidder_c = _client_for(app, person(db, "e-coop-c"))
+    bidder_c = client_for(app, person(db, "e-coop-c"))
     assert bidder_c.get(own_url).status_code == 404
     assert bidder_c.get(f"/e-coop-c/bids/{b.bid_id}/letters/{b.id}.pdf").status_code == 404
     assert bidder_c.get(f"/e-coop-c/bids/{b.bid_id}/award").status_code == 404
     # The buyer's officials read every letter; another buyer gets 404, a reviewer 403.
     buyer_url = f"/{ctx['buyer'].slug}/tenders/{ctx['tender_id']}/letters/{b.id}.pdf"
-    officer = _client_for(app, ctx["officials"][0])
+    officer = client_for(app, ctx["officials"][0])
     assert officer.get(buyer_url).data.startswith(b"%PDF")
-    assert _client_for(app, ctx["reviewer"]).get(buyer_url).status_code == 403
+    assert client_for(app, ctx["reviewer"]).get(buyer_url).status_code == 403
     elders = make_org("municipality", slug="brief-elders")
-    stranger = _client_for(app, make_user(elders, "procurement_officer"))
+    stranger = client_for(app, make_user(elders, "procurement_officer"))
     assert stranger.get(buyer_url).status_code == 404
     assert (
         stranger.get(f"/brief-elders/tenders/{ctx['tender_id']}/letters/{b.id}.pdf").status_code
@@ -264,7 +263,7 @@ def test_only_the_bidder_reads_its_letter(app, db, award, make_org, make_user):
 def test_the_bidder_page_and_the_bid_page_include(app, db, award):
     ctx = award()
     b = letter(db, ctx, "E-COOP-B")
-    bidder_b = _client_for(app, person(db, "e-coop-b"))
+    bidder_b = client_for(app, person(db, "e-coop-b"))
     page = bidder_b.get(f"/e-coop-b/bids/{b.bid_id}/award").get_data(as_text=True)
     assert "plaats 2 van 3" in page and "E-COOP-A" in page and "E-COOP-C" not in page
     assert f"/e-coop-b/bids/{b.bid_id}/letters/{b.id}.pdf" in page
@@ -280,7 +279,7 @@ def test_the_bidder_page_and_the_bid_page_include(app, db, award):
 
 def test_the_buyer_sees_the_letters_and_the_state(app, db, award):
     ctx = award()
-    officer = _client_for(app, ctx["officials"][0])
+    officer = client_for(app, ctx["officials"][0])
     page = officer.get(f"/{ctx['buyer'].slug}/tenders/{ctx['tender_id']}/evaluation")
     html = page.get_data(as_text=True)
     assert "Gunningsbrieven" in html and html.count("PDF downloaden") == 4

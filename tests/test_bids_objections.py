@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from test_bids_evaluation_pages import _client_for
 from test_bids_letters import award, letter, person  # noqa: F401  (award: a fixture)
 from test_bids_opening_evaluation import closed_tender  # noqa: F401  (a fixture)
 
@@ -21,7 +20,7 @@ from koepel.platform.models import AuditEvent, Organisation
 from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
 
-from conftest import csrf_from
+from conftest import client_for, csrf_from
 
 
 def org(db, slug: str) -> Organisation:
@@ -197,7 +196,7 @@ class Client:
     """A logged-in user; ``post`` takes the CSRF token from the page it came from."""
 
     def __init__(self, app, user):
-        self.client = _client_for(app, user)
+        self.client = client_for(app, user)
 
     def get(self, url: str):
         return self.client.get(url)

@@ -259,11 +259,22 @@ def test_one_chair_and_plain_point_limits(db, closed_tender, make_user):
         tender = _tender(ctx)
         opening.start(actor=first, buyer=buyer, tender=tender, now=after)
         opening.confirm(actor=second, buyer=buyer, tender=tender, now=after)
-        a = evaluation.assign_reviewer(actor=first, buyer=buyer, tender=tender, reviewer=ctx["reviewer"], chair=True)
-        b = evaluation.assign_reviewer(actor=first, buyer=buyer, tender=tender, reviewer=other, chair=True)
+        a = evaluation.assign_reviewer(
+            actor=first, buyer=buyer, tender=tender, reviewer=ctx["reviewer"], chair=True
+        )
+        b = evaluation.assign_reviewer(
+            actor=first, buyer=buyer, tender=tender, reviewer=other, chair=True
+        )
         assert (a.is_chair, b.is_chair) == (False, True)
         evaluation.declare_no_conflict(reviewer=other, buyer=buyer, tender=tender)
         bid = db.session.scalars(select(OpenedBid)).first()
         with pytest.raises(evaluation.EvaluationError, match="tussen 0 en 10 punten"):
-            evaluation.score(reviewer=other, buyer=buyer, tender=tender, bid=bid, criterion=ctx["quality"],
-                             points=Decimal(12), motivation="x")
+            evaluation.score(
+                reviewer=other,
+                buyer=buyer,
+                tender=tender,
+                bid=bid,
+                criterion=ctx["quality"],
+                points=Decimal(12),
+                motivation="x",
+            )

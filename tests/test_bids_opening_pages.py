@@ -10,28 +10,14 @@ from koepel.bids import tenders
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
 
-from conftest import csrf_from
-
-
-def _client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login")
-    client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": "correct horse battery",
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-        },
-    )
-    return client
+from conftest import client_for, csrf_from
 
 
 def test_four_eyes_opening_through_the_pages(app, db, closed_tender, make_user):  # noqa: F811
     ctx = closed_tender
     buyer, (first, second), reviewer = ctx["buyer"], ctx["officials"], ctx["reviewer"]
     url = f"/{buyer.slug}/tenders/{ctx['tender_id']}/opening"
-    one, two, looker = _client_for(app, first), _client_for(app, second), _client_for(app, reviewer)
+    one, two, looker = client_for(app, first), client_for(app, second), client_for(app, reviewer)
     page = one.get(url).get_data(as_text=True)
     assert "blijven verzegeld" in page and "E-COOP" not in page
     token = csrf_from(page)
@@ -65,11 +51,11 @@ def test_four_eyes_opening_through_the_pages(app, db, closed_tender, make_user):
 def test_bidders_and_strangers_get_404(app, db, closed_tender, make_org, make_user):  # noqa: F811
     ctx = closed_tender
     other_buyer = make_org("municipality", slug="o-elders")
-    stranger = _client_for(app, make_user(other_buyer, "procurement_officer"))
+    stranger = client_for(app, make_user(other_buyer, "procurement_officer"))
     assert (
         stranger.get(f"/{ctx['buyer'].slug}/tenders/{ctx['tender_id']}/opening").status_code == 404
     )
     assert stranger.get(f"/o-elders/tenders/{ctx['tender_id']}/opening").status_code == 404
     coop = make_org("cooperative", slug="o-coop")
-    bidder = _client_for(app, make_user(coop, "coordinator"))
+    bidder = client_for(app, make_user(coop, "coordinator"))
     assert bidder.get(f"/o-coop/tenders/{ctx['tender_id']}/opening").status_code == 404

@@ -17,25 +17,10 @@ from koepel.platform.models import AuditEvent, OutboxMessage
 from koepel.platform.tenancy import acting_for, cross_tenant
 from koepel.platform.timeutil import utcnow
 
-from conftest import PASSWORD, csrf_from, pdf_text
+from conftest import client_for, csrf_from, pdf_text
 
 ASKER = "Zorgcoöperatie Vraagsteller"
 ASKER_PERSON = "Truus Vrager"
-
-
-def client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "email": user.email,
-            "password": PASSWORD,
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-        },
-    )
-    assert response.status_code == 302
-    return client
 
 
 def outbox(db, subject_part: str) -> list[OutboxMessage]:

@@ -231,7 +231,9 @@ def test_tender_bids_opening_scores_letters_and_open_data(browsing, live):  # no
 
     # -- the reviewer: declared, scores, consensus ------------------------------------------
     officer.goto(f"{live.url}/bladel/tenders/{tender_id}/evaluation")
-    officer.locator('[name="assign-reviewer"]').select_option(label="Kees Maas (beoordelaar.bladel@demo.koepel.nl)")
+    officer.locator('[name="assign-reviewer"]').select_option(
+        label="Kees Maas (beoordelaar.bladel@demo.koepel.nl)"
+    )
     officer.locator('[name="assign-chair"]').check()
     officer.get_by_role("button", name="Beoordelaar toevoegen").click()
     reviewer = _as(browsing, live, "beoordelaar.bladel", "bladel")

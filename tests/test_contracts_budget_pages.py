@@ -24,17 +24,9 @@ from koepel.contracts.models.budgets import (
 from koepel.platform.models import OrgKind
 from koepel.platform.tenancy import acting_for
 
-from conftest import csrf_from
+from conftest import client_for, csrf_from
 
 D = Decimal
-
-
-def client_for(app, user):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return client
 
 
 def post(client, page: str, url: str, data: dict, prefix: str | None = None):

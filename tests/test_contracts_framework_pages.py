@@ -25,6 +25,8 @@ from koepel.contracts.models.framework import AgreementStatus, FrameworkAgreemen
 from koepel.platform.models import AuditEvent
 from koepel.platform.tenancy import cross_tenant
 
+from conftest import client_for
+
 D = Decimal
 SLUG = "fp-goeree"
 
@@ -51,15 +53,6 @@ def curamare(make_org):
 
 def _id(response) -> int:
     return int(re.search(r"/framework-agreements/(\d+)", response.headers["Location"]).group(1))
-
-
-def client_for(app, user):
-    """A client logged in as ``user`` (a test with several people needs several)."""
-    other = app.test_client()
-    with other.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return other
 
 
 def _page(client, url) -> str:

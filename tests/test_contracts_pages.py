@@ -29,20 +29,9 @@ from koepel.contracts.models.core import (
 )
 from koepel.platform.tenancy import acting_for
 
-from conftest import PASSWORD, csrf_from
+from conftest import client_for, csrf_from
 
 D = Decimal
-
-
-def client_for(app, user):
-    client = app.test_client()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(page.text)},
-    )
-    assert response.status_code == 302
-    return client
 
 
 def post(client, url: str, prefix: str | None, fields: dict, page: str | None = None):
