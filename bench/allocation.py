@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import time
 from decimal import Decimal
+
+from timing import p95, timed
 
 from koepel.contracts.allocation import (
     Reserve,
@@ -50,19 +51,6 @@ def generate(n: int, seed: int):
         for name in names
     }
     return names, proposals, percentages, volumes
-
-
-def timed(fn, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-def p95(times: list[float]) -> float:
-    return statistics.quantiles(times, n=20, method="inclusive")[18]
 
 
 def main() -> None:

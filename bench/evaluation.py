@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+from timing import p95, timed
 
 from koepel.bids.scoring import BidScores, Criterion, abnormally_low, evaluate_tender
 
@@ -66,19 +67,6 @@ def evaluate(lots: dict[str, list[BidScores]]) -> int:
     ranked = evaluate_tender(CRITERIA, lots)
     flagged = sum(len(abnormally_low(bids)) for bids in lots.values())
     return sum(len(r) for r in ranked.values()) + flagged
-
-
-def timed(fn, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-def p95(times: list[float]) -> float:
-    return statistics.quantiles(times, n=20, method="inclusive")[18]
 
 
 def main() -> None:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import time
 from decimal import Decimal
+
+from timing import p95, timed
 
 from koepel.contracts.settlement import Contribution, Delivery, fewest_transfers, settle
 from koepel.platform.money import split
@@ -57,19 +58,6 @@ def generate(n_partners: int, n_records: int, seed: int):
     # Advances: 95 % of the pool, in proportion to a rough forecast of each partner's share.
     advanced = split(pool * Decimal("0.95"), [rnd.randint(50, 150) for _ in partners])
     return contributions, partners, deliveries, dict(zip(partners, advanced, strict=True))
-
-
-def timed(fn, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-def p95(times: list[float]) -> float:
-    return statistics.quantiles(times, n=20, method="inclusive")[18]
 
 
 def main() -> None:
