@@ -59,6 +59,8 @@ def test_reviewers_score_without_names_until_the_award(app, db, closed_tender): 
     for bid in bids.values():
         assert _score(reviewer, bid, ctx["quality"], "7").status_code == 302
         assert _score(reviewer, bid, ctx["quality"], "7", "Samen", chair=True).status_code == 302
+    page = reviewer.get()  # once: it shows the last "saved" message
+    assert not any(name in page for name in NAMES)
     assert officer.post("/decision", "decide", {"reasons": "Beste verhouding"}).status_code == 302
     assert all(name in reviewer.get() for name in NAMES)  # decided: names for all
     assert all(name in officer.get() for name in NAMES)

@@ -519,8 +519,17 @@ class EvaluationView(OrgView):
             **context,
         )
 
+    def bid_name(self, bid: OpenedBid) -> str:
+        """The bidder as this reviewer may see it: a label in an anonymous evaluation."""
+        if not anonymity.hides_names(self.tender, self.assignment):
+            return bid.bidder_name
+        bids = db.session.scalars(select(OpenedBid).where(OpenedBid.tender_id == self.tender.id))
+        return anonymity.labels(bids.all())[bid.id]
+
 
 # -- the forms' handlers ---------------------------------------------------------------------
+
+
 class Assign(EvaluationView):
     action = "tenders.manage"
 
@@ -642,7 +651,7 @@ class Score(PointsView):
         return _(
             "Uw score voor %(criterion)s van %(bidder)s is opgeslagen.",
             criterion=criterion.title,
-            bidder=bid.bidder_name,
+            bidder=self.bid_name(bid),
         )
 
 
@@ -665,7 +674,7 @@ class Consensus(PointsView):
         return _(
             "De consensusscore voor %(criterion)s van %(bidder)s is vastgelegd.",
             criterion=criterion.title,
-            bidder=bid.bidder_name,
+            bidder=self.bid_name(bid),
         )
 
 
@@ -696,7 +705,10 @@ class Exclude(EvaluationView):
                     attach(form, exc)
                 else:
                     flash(
-                        _("De inschrijving van %(bidder)s is uitgesloten.", bidder=bid.bidder_name),
+                        _(
+                            "De inschrijving van %(bidder)s is uitgesloten.",
+                            bidder=self.bid_name(bid),
+                        ),
                         "success",
                     )
                     return self.redirect_back(f"bid-{bid.id}")
