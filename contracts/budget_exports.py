@@ -11,7 +11,6 @@ language the requester reads.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from koepel.contracts import allocation_versions as versions_ops
 from koepel.contracts import districts
 from koepel.contracts.budgeting import BudgetError, BudgetView, budget_for, explanation_text
 from koepel.contracts.models.budgets import AllocationMethod, AllocationShare, VersionStatus
-from koepel.platform import audit, pdf
+from koepel.platform import audit, files, pdf
 from koepel.platform.extensions import db
 from koepel.platform.jobs import JobContext, PermanentJobError, enqueue, job
 from koepel.platform.models import JobRun, Organisation, User
@@ -64,7 +63,7 @@ def export_path(tenant_id: int, run_id: str, fmt: str) -> Path:
     """Where a run's file lives: named after the run, so a retry overwrites it."""
     if fmt not in MIMETYPES:
         raise ValueError(f"unknown format {fmt!r}")
-    return Path(current_app.instance_path) / "exports" / str(int(tenant_id)) / f"{run_id}.{fmt}"
+    return files.path_of(tenant_id, f"{run_id}.{fmt}", area="exports")
 
 
 def may_export(view: BudgetView, kind: str, partner_id: int | None = None) -> str | None:
@@ -311,9 +310,5 @@ def build_export(ctx: JobContext, kind: str, budget_id: int, partner_id: int | N
                 body = statement_pdf(view, int(partner_id or 0))
         except BudgetError as exc:
             raise PermanentJobError(str(exc)) from None
-    path = export_path(org.id, ctx.run_id, FORMATS[kind])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_bytes(body)
-    os.replace(partial, path)  # whole or not at all, also when a retry overwrites it
+    files.write(org.id, f"{ctx.run_id}.{FORMATS[kind]}", body, area="exports")
     ctx.progress(2, 2, _("Het bestand is klaar."))

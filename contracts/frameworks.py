@@ -24,7 +24,6 @@ provider's volumes, call-offs, reports, proposals or figures.
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,7 +34,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -63,7 +61,7 @@ from koepel.contracts.models.framework import (
     ProposalStatus,
 )
 from koepel.contracts.payments import Period, four_week_periods
-from koepel.platform import audit
+from koepel.platform import audit, files
 from koepel.platform.extensions import db
 from koepel.platform.jobs import JobContext, enqueue, job
 from koepel.platform.models import JobRun, Organisation, OrgKind, User
@@ -1368,13 +1366,7 @@ def party_state(provider: Organisation, agreement_id: int) -> State | None:
 # -- exports (a job) ---------------------------------------------------------------------------
 def export_path(tenant_id: int, run_id: str) -> Path:
     """Where a run's file lives: named after the run, so a retry overwrites it."""
-    return (
-        Path(current_app.instance_path)
-        / "exports"
-        / "framework"
-        / str(int(tenant_id))
-        / (f"{run_id}.xlsx")
-    )
+    return files.path_of(tenant_id, f"{run_id}.xlsx", area="exports/framework")
 
 
 def request_export(*, actor: User, agreement: FrameworkAgreement, kind: str) -> JobRun:
@@ -1558,11 +1550,7 @@ def build_export(ctx: JobContext, agreement_id: int, kind: str) -> None:
     ctx.progress(0, 2, _("De cijfers worden verzameld…"))
     body = render_xlsx(buyer_state(agreement), kind)
     ctx.progress(1, 2, _("Het bestand wordt bewaard…"))
-    path = export_path(agreement.tenant_id, ctx.run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_bytes(body)
-    os.replace(partial, path)  # whole or not at all, also when a retry overwrites it
+    files.write(agreement.tenant_id, f"{ctx.run_id}.xlsx", body, area="exports/framework")
     ctx.progress(2, 2, _("Het bestand is klaar."))
 
 

@@ -66,14 +66,21 @@ def path_of(tenant_id: int, stored_name: str, area: str = "documents") -> Path:
     return Path(current_app.instance_path) / area / str(int(tenant_id)) / stored_name
 
 
+def write(tenant_id: int, name: str, data: bytes, area: str = "documents") -> Path:
+    """Writes the bytes under ``name``, whole or not at all (also when a retry overwrites
+    them), and returns their path."""
+    path = path_of(tenant_id, name, area)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{name}.part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+    return path
+
+
 def store(tenant_id: int, data: bytes, suffix: str, area: str = "documents") -> str:
     """Writes the bytes and returns their stored name (random, with the suffix)."""
     stored_name = f"{uuid.uuid4().hex}{suffix}"
-    path = path_of(tenant_id, stored_name, area)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{stored_name}.part")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    write(tenant_id, stored_name, data, area)
     return stored_name
 
 
