@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test install install-dev assets translations messages test-sqlite test-postgresql lint clean
+.PHONY: run test bench fuzz install install-dev assets translations messages test-sqlite test-postgresql lint clean
 
 run: install
 	$(BIN)/koepel db upgrade
@@ -18,6 +18,18 @@ test: install-dev
 	$(BIN)/ruff check --quiet .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgresql
+
+# Load at demo scale: PostgreSQL filled by the generator, gunicorn, wrk (bench/run.py).
+# It measures and writes bench/results/latest.md; it asserts nothing, so it is not a test.
+bench: install-dev
+	bash scripts/install-system-packages.sh
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The suite fuzzes the API with a few examples per operation; this runs many more.
+fuzz: install-dev
+	bash scripts/install-system-packages.sh
+	KOEPEL_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200) KOEPEL_TEST_DB=postgresql \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py $(PYTEST_ARGS)
 
 test-sqlite: install-dev
 	KOEPEL_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)

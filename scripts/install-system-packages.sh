@@ -5,6 +5,7 @@
 #   chromium      - browser tests
 #   fonts-dejavu-core, libpango-1.0-0, libpangoft2-1.0-0 - WeasyPrint (PDF)
 #   poppler-utils - pdftotext, for tests that read what a PDF says (sealed bids)
+#   wrk           - the HTTP load generator of `make bench`
 # Without root or apt it only reports what is missing; the affected tests
 # skip themselves, so that is not an error.
 # Note: the Debian postgresql package creates and starts a cluster on port
@@ -20,6 +21,7 @@ fi
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 for pkg in fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0; do
     # dpkg -s also succeeds for removed-but-not-purged packages; check status.
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
