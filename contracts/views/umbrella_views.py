@@ -27,6 +27,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -89,7 +90,7 @@ class ContractForm(FlaskForm):
     )
     period = SelectField(
         _l("Leden rapporteren"),
-        choices=[(p.value, PERIOD_LABELS[p]) for p in ReportPeriod],
+        choices=[SelectChoice(p.value, PERIOD_LABELS[p]) for p in ReportPeriod],
         default=ReportPeriod.MONTH.value,
     )
     unit = StringField(
