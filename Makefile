@@ -28,7 +28,8 @@ bench: install-dev
 # The suite fuzzes the API with a few examples per operation; this runs many more.
 fuzz: install-dev
 	bash scripts/install-system-packages.sh
-	KOEPEL_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200) KOEPEL_TEST_DB=postgresql \
+	mkdir -p test-output
+	KOEPEL_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),50) KOEPEL_FUZZ_STATS=$(or $(FUZZ_STATS),test-output/fuzz-stats.txt) KOEPEL_TEST_DB=postgresql \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py $(PYTEST_ARGS)
 
 test-sqlite: install-dev
@@ -65,7 +66,7 @@ translations: $(VENV)/.stamp-run
 
 # For developers: refresh the catalogue after changing texts.
 messages: $(VENV)/.stamp-run
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --ignore-dirs=".venv node_modules" \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext -k lazy_pgettext:1c,2 --ignore-dirs=".venv node_modules" \
 		-o platform/translations/messages.pot .
 	$(BIN)/pybabel update -i platform/translations/messages.pot -d platform/translations
 

@@ -24,8 +24,22 @@ for name, root in ROOTS.items():
         packages.append(f"{name}.{sub}")
         package_dir[f"{name}.{sub}"] = f"{root}/{sub.replace('.', '/')}"
 
-DATA = ["*.html", "*.txt", "*.po", "*.mo", "*.pot", "*.css", "*.js", "*.svg", "*.png",
-        "*.woff2", "*.ini", "*.mako", "*.json", "py.typed"]
+DATA = [
+    "*.html",
+    "*.txt",
+    "*.po",
+    "*.mo",
+    "*.pot",
+    "*.css",
+    "*.js",
+    "*.svg",
+    "*.png",
+    "*.woff2",
+    "*.ini",
+    "*.mako",
+    "*.json",
+    "py.typed",
+]
 
 setup(
     packages=packages,

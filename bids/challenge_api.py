@@ -26,6 +26,7 @@ from koepel.platform.api.core import (
     register_blueprint,
     require_user,
 )
+from koepel.platform.api.fields import DecimalString
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation
 from koepel.platform.money import MoneyParseError, parse_money
@@ -133,8 +134,8 @@ class ChallengeOut(ma.Schema):
     target_group = ma.fields.String()
     motivation = ma.fields.String()
     social_value = ma.fields.String()
-    estimated_budget = ma.fields.Decimal(as_string=True, allow_none=True)
-    current_cost = ma.fields.Decimal(as_string=True, allow_none=True)
+    estimated_budget = DecimalString(allow_none=True)
+    current_cost = DecimalString(allow_none=True)
     cost_not_higher = ma.fields.Boolean(allow_none=True)
     supporters = ma.fields.Integer(allow_none=True)
     submitted_at = ma.fields.DateTime(allow_none=True)

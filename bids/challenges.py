@@ -53,7 +53,8 @@ from koepel.platform.models import Organisation, OrgKind, OrgRole, User
 from koepel.platform.money import to_money
 from koepel.platform.schedule import periodic
 from koepel.platform.tenancy import cross_tenant, current_tenant_id
-from koepel.platform.timeutil import format_date_local, to_local, utcnow
+from koepel.platform.timeutil import format_date_local, utcnow
+from koepel.platform.timeutil import local_today as today_local
 
 CHALLENGER_KINDS = (OrgKind.COOPERATIVE, OrgKind.UMBRELLA)
 ASSESSOR_KINDS = (OrgKind.MUNICIPALITY,)
@@ -99,10 +100,6 @@ class ChallengeError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def today_local(now: datetime | None = None) -> date:
-    return to_local(now or utcnow()).date()
 
 
 def _record(actor, tenant_ids: Iterable[int], action: str, obj_id: int, **after) -> None:

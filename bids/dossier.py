@@ -41,8 +41,15 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 
-from koepel.bids import evaluation, sealing
-from koepel.bids.models import Bid, BidPartner, BidStatus, OpenedBid, Tender
+from koepel.bids import anonymity, evaluation, sealing
+from koepel.bids.models import (
+    Bid,
+    BidPartner,
+    BidStatus,
+    OpenedBid,
+    ReviewerAssignment,
+    Tender,
+)
 from koepel.bids.models.dossier import (
     AttachmentSource,
     BidAttachment,
@@ -59,7 +66,7 @@ from koepel.platform.mail import queue_email
 from koepel.platform.models import Organisation, OrgRole, User
 from koepel.platform.schedule import periodic
 from koepel.platform.tenancy import acting_for, cross_tenant
-from koepel.platform.timeutil import format_date_local, to_local, utcnow
+from koepel.platform.timeutil import format_date_local, local_today, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +96,6 @@ class Validity(enum.StrEnum):
     EXPIRING = "expiring"  # valid, but expires within EXPIRING_DAYS
     EXPIRED = "expired"
     NOT_YET = "not_yet"  # valid from a later date
-
-
-def local_today(now: datetime | None = None) -> date:
-    """The calendar date in the Netherlands: documents expire at the end of a Dutch day."""
-    return to_local(now or utcnow()).date()
 
 
 def validity(expires_on: date | None, valid_from: date | None, today: date) -> Validity:
@@ -743,9 +745,20 @@ def envelope_part(bid: Bid, content: dict[str, Any], now: datetime) -> dict[str,
 
 
 # -- after the opening: the buyer's evaluators -----------------------------------------------
-def _may_read_opened(reader: User, tender: Tender) -> bool:
+def _may_read_opened(tender: Tender, assignment: ReviewerAssignment | None) -> bool:
     """Bids are read only after the opening, by reviewers who declared no conflict."""
-    return tender.opened_at is not None and evaluation.may_see_bids(reader, tender)
+    return tender.opened_at is not None and evaluation.has_declared(assignment)
+
+
+def _shown_to(
+    tender: Tender, assignment: ReviewerAssignment | None, entries: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """While a reviewer scores without names (anonymous evaluation), the documents that name
+    the bidder by nature stay hidden: its standing dossier documents (KvK extract, insurance,
+    UEA, ...) and its partners' declarations. The bid's own uploads are there to score."""
+    if anonymity.hides_names(tender, assignment):
+        return [e for e in entries if e.get("source") == AttachmentSource.UPLOAD]
+    return entries
 
 
 def _opened_envelopes(opened: list[OpenedBid]) -> dict[int, dict[str, Any]]:
@@ -775,11 +788,12 @@ def opened_attachments(
     *, reader: User, tender: Tender, opened: list[OpenedBid]
 ) -> dict[int, list[dict[str, Any]]]:
     """What the evaluators see listed per opened bid (empty before the opening or for a
-    reader who may not see the bids)."""
-    if not _may_read_opened(reader, tender):
+    reader who may not see the bids). The reader's assignment is read once, not per bid."""
+    assignment = evaluation.assignment_of(tender, reader)
+    if not _may_read_opened(tender, assignment):
         return {}
     return {
-        opened_id: _entries(envelope)
+        opened_id: _shown_to(tender, assignment, _entries(envelope))
         for opened_id, envelope in _opened_envelopes(
             [o for o in opened if o.tender_id == tender.id]
         ).items()
@@ -793,7 +807,8 @@ def opened_attachment(
     SHA-256 checked against the sealed envelope (``TamperedError`` when it differs).
     None when the tender is not opened, the bid was not opened, or the reader may not see
     bids."""
-    if not _may_read_opened(reader, tender):
+    assignment = evaluation.assignment_of(tender, reader)
+    if not _may_read_opened(tender, assignment):
         return None
     copy = db.session.scalar(  # scoped to the buyer: its own copy of an opened bid
         select(OpenedBid).where(OpenedBid.id == opened_bid_id, OpenedBid.tender_id == tender.id)
@@ -801,7 +816,8 @@ def opened_attachment(
     if copy is None:
         return None
     envelope = _opened_envelopes([copy])[copy.id]
-    entry = next((e for e in _entries(envelope) if e.get("id") == attachment_id), None)
+    shown = _shown_to(tender, assignment, _entries(envelope))
+    entry = next((e for e in shown if e.get("id") == attachment_id), None)
     if entry is None:
         return None
     with cross_tenant("after the opening, an evaluator fetches an opened bid's attachment"):

@@ -7,6 +7,7 @@ low prices, the reserved share); the award per lot and the letters close it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -96,10 +97,19 @@ def declare_no_conflict(*, reviewer: User, buyer: Organisation, tender: Tender) 
     )
 
 
+def assignment_of(tender: Tender, user: User) -> ReviewerAssignment | None:
+    """The user's assignment as a reviewer of the tender, if any."""
+    return _assignment(tender, user)
+
+
 def may_see_bids(reviewer: User, tender: Tender) -> bool:
     """A reviewer sees bids only after declaring no conflict of interest."""
-    row = _assignment(tender, reviewer)
-    return row is not None and row.no_conflict_declared_at is not None
+    return has_declared(_assignment(tender, reviewer))
+
+
+def has_declared(assignment: ReviewerAssignment | None) -> bool:
+    """``may_see_bids`` for an assignment the caller already holds."""
+    return assignment is not None and assignment.no_conflict_declared_at is not None
 
 
 def _check_points(criterion: Criterion, points: Decimal, motivation: str) -> Decimal:
@@ -233,15 +243,24 @@ def _criteria(tender: Tender) -> list[scoring.Criterion]:
     ]
 
 
-def results(tender: Tender) -> dict[int, list[scoring.Ranked]]:
-    """The ranking per lot from the consensus scores (one query for bids, one for scores)."""
-    bids = db.session.scalars(select(OpenedBid).where(OpenedBid.tender_id == tender.id)).all()
+def results(
+    tender: Tender,
+    *,
+    bids: Sequence[OpenedBid] | None = None,
+    consensus_rows: Iterable[ConsensusScore] | None = None,
+) -> dict[int, list[scoring.Ranked]]:
+    """The ranking per lot from the consensus scores (one query for bids, one for scores;
+    none when the caller passes the tender's opened bids and consensus rows it holds)."""
+    if bids is None:
+        bids = db.session.scalars(select(OpenedBid).where(OpenedBid.tender_id == tender.id)).all()
+    if consensus_rows is None:
+        consensus_rows = db.session.scalars(
+            select(ConsensusScore)
+            .join(OpenedBid, OpenedBid.id == ConsensusScore.opened_bid_id)
+            .where(OpenedBid.tender_id == tender.id)
+        )
     consensus: dict[int, dict[str, Decimal]] = {}
-    for row in db.session.scalars(
-        select(ConsensusScore)
-        .join(OpenedBid, OpenedBid.id == ConsensusScore.opened_bid_id)
-        .where(OpenedBid.tender_id == tender.id)
-    ):
+    for row in consensus_rows:
         consensus.setdefault(row.opened_bid_id, {})[str(row.criterion_id)] = row.points
     by_lot: dict[int, list[scoring.BidScores]] = {lot.id: [] for lot in tender.lots}
     quality_ids = [str(c.id) for c in tender.criteria if c.kind != CriterionKind.PRICE]

@@ -67,4 +67,8 @@ def init_app(app: Flask) -> None:
         access.register()
         navigation.register(LINKS)
         platform_demo.EXTENSIONS.append(demo.load)
+        from koepel.bids import generate
+        from koepel.tenants import generate as tenants_generate
+
+        tenants_generate.EXTENSIONS.append(generate.extension)
         _registered = True

@@ -9,11 +9,13 @@ revealed later (``reveal_prices``), after quality has been scored.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from koepel.bids import anonymity, corrections, sealing
@@ -33,6 +35,8 @@ from koepel.platform.models import Organisation, User
 from koepel.platform.money import to_money
 from koepel.platform.tenancy import cross_tenant
 from koepel.platform.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class OpeningError(ValueError):
@@ -100,15 +104,26 @@ def confirm(
             .where(Bid.tender_id == tender.id, Bid.status == BidStatus.SUBMITTED)
             .order_by(Bid.submitted_at, Bid.id)
         ).all()
+        # Every envelope is unsealed before anything is written: one that fails stops the
+        # whole opening, so a tender is never half opened.
+        unsealed, tampered = [], []
         for bid in bids:
-            quality = sealing.unseal(
-                bid.quality_sealed, key, aad(bid.id, "quality"), bid.quality_digest
-            )
-            price = None
-            if not tender.price_after_quality:
-                price = sealing.unseal(
-                    bid.price_sealed, key, aad(bid.id, "price"), bid.price_digest
+            try:
+                quality = sealing.unseal(
+                    bid.quality_sealed, key, aad(bid.id, "quality"), bid.quality_digest
                 )
+                price = None
+                if not tender.price_after_quality:
+                    price = sealing.unseal(
+                        bid.price_sealed, key, aad(bid.id, "price"), bid.price_digest
+                    )
+            except sealing.TamperedError:
+                tampered.append(bid.id)
+            else:
+                unsealed.append((bid, quality, price))
+        if tampered:
+            _refuse(actor, buyer, tender, "tender.opening_refused", tampered)
+        for bid, quality, price in unsealed:
             copy = OpenedBid(
                 tenant_id=buyer.id,
                 tender_id=tender.id,
@@ -143,6 +158,35 @@ def confirm(
         after={"bids": len(opened), "digests": [o.quality_digest for o in opened]},
     )
     return opened
+
+
+def _refuse(
+    actor: User, buyer: Organisation, tender: Tender, action: str, bids: list[int]
+) -> NoReturn:
+    """Stop because sealed envelopes fail their check (changed in the database, moved from
+    another bid, cut short, or sealed under another key). The audit event names the bids
+    for the administrator; the message names none (who bid is not known yet)."""
+    log.error(
+        "%s: sealed envelopes of bids %s of tender %s fail their check", action, bids, tender.id
+    )
+    audit.record(
+        db.session,
+        actor=actor,
+        tenant_id=buyer.id,
+        action=action,
+        obj_type="tender",
+        obj_id=tender.id,
+        after={"tampered_bids": bids},
+    )
+    raise OpeningError(
+        ngettext(
+            "Er is niets geopend: een verzegelde inschrijving is na het indienen gewijzigd of "
+            "beschadigd. Meld dit bij de beheerder; die ziet in het logboek welke.",
+            "Er is niets geopend: %(num)d verzegelde inschrijvingen zijn na het indienen "
+            "gewijzigd of beschadigd. Meld dit bij de beheerder; die ziet in het logboek welke.",
+            len(bids),
+        )
+    )
 
 
 def sees_bidders(user: User, tender: Tender, *, may_award: bool) -> bool:
@@ -204,12 +248,23 @@ def reveal_prices(
         select(OpenedBid).where(OpenedBid.tender_id == tender.id, OpenedBid.price.is_(None))
     ).all()
     key = sealing_key()
+    prices, tampered = [], []
     with cross_tenant("revealing the price envelopes of this tender's opened bids"):
-        for copy in copies:
+        for copy in copies:  # all unsealed first: never some prices and not others
             bid = db.session.get(Bid, copy.bid_id)
-            price = sealing.unseal(bid.price_sealed, key, aad(bid.id, "price"), copy.price_digest)
-            copy.price, copy.price_revealed_at = to_money(price["price"]), now
-        db.session.flush()
+            try:
+                price = sealing.unseal(
+                    bid.price_sealed, key, aad(bid.id, "price"), copy.price_digest
+                )
+            except sealing.TamperedError:
+                tampered.append(bid.id)
+            else:
+                prices.append((copy, to_money(price["price"])))
+    if tampered:
+        _refuse(actor, buyer, tender, "tender.prices_refused", tampered)
+    for copy, amount in prices:
+        copy.price, copy.price_revealed_at = amount, now
+    db.session.flush()
     audit.record(
         db.session,
         actor=actor,

@@ -256,6 +256,15 @@ def _seen(org: Organisation, contract_id: int):
     return ops.seen_contract(org, contract_id)
 
 
+def _seen_kpi(org: Organisation, contract_id: int, kpi_id: int):
+    """The contract, when the indicator in the URL is one of its own (else 404, before any
+    rule looks at the contract's state)."""
+    seen = _seen(org, contract_id)
+    if seen is None or not any(k.id == kpi_id for k in kpis.kpis_of(seen)):
+        return None
+    return seen
+
+
 def _contract_dict(seen: ops.Seen) -> dict[str, Any]:
     contract = seen.contract
     values_by_kpi: dict[int, list] = {}
@@ -374,9 +383,7 @@ def get_contract(org_slug: str, contract_id: int):
 
 
 @blp.route("/<org_slug>/contracts/<int:contract_id>/kpis/<int:kpi_id>/values", methods=["POST"])
-@org_access(
-    "contracts.report", ALL_KINDS, load=lambda org, contract_id, kpi_id: _seen(org, contract_id)
-)
+@org_access("contracts.report", ALL_KINDS, load=_seen_kpi)
 @blp.arguments(ContractKpiValueIn)
 @blp.response(201, ContractKpiValueOut)
 def report_kpi_value(data, org_slug: str, contract_id: int, kpi_id: int):

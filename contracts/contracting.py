@@ -38,7 +38,8 @@ from koepel.platform.extensions import db
 from koepel.platform.models import Organisation, OrgKind, User
 from koepel.platform.money import MAX_MONEY
 from koepel.platform.tenancy import cross_tenant
-from koepel.platform.timeutil import to_local, utcnow
+from koepel.platform.timeutil import local_today as today_local  # noqa: F401 (used by importers)
+from koepel.platform.timeutil import utcnow
 
 # Who enters contracts, and in which role the owner is a party to them.
 OWNER_ROLE = {
@@ -52,10 +53,6 @@ BUYER_KINDS = (OrgKind.MUNICIPALITY, OrgKind.REGION)  # awards become contracts
 
 OPEN_STATUSES = (ContractStatus.SIGNED, ContractStatus.ACTIVE)
 MAX_MONTHS = 240
-
-
-def today_local(now: datetime | None = None) -> date:
-    return to_local(now or utcnow()).date()
 
 
 # -- entering a contract ----------------------------------------------------------------------

@@ -67,7 +67,8 @@ from koepel.platform.jobs import JobContext, enqueue, job
 from koepel.platform.models import JobRun, Organisation, OrgKind, User
 from koepel.platform.money import to_money
 from koepel.platform.tenancy import cross_tenant
-from koepel.platform.timeutil import to_local, utcnow
+from koepel.platform.timeutil import local_today as today
+from koepel.platform.timeutil import utcnow
 
 BUYER_KINDS = (OrgKind.MUNICIPALITY, OrgKind.REGION)
 # Who can be a party: providers, and the citizen initiatives that join a framework later.
@@ -135,10 +136,6 @@ def check_quantity(value: Decimal, field: str) -> Decimal:
             field,
         )
     return value
-
-
-def today() -> date:
-    return to_local(utcnow()).date()
 
 
 def _record(actor: User | None, agreement: FrameworkAgreement, action: str, **after) -> None:
@@ -480,6 +477,12 @@ def activate(*, actor: User, agreement: FrameworkAgreement) -> None:
         else:
             tariffs[p.product_group, p.level] = p.tariff
     transport_unit = units.pop(fr.TRANSPORT, TRANSPORT_UNIT)
+    # The rule below names a missing cell by its code; the officer reads the product's name.
+    missing = [fr.code(g, lv) for g in units for lv in fr.LEVELS if (g, lv) not in tariffs]
+    if missing:
+        raise ContractRuleError(
+            _("Het tarief van %(product)s ontbreekt.", product=product_label(missing[0]))
+        )
     fr.build_catalogue(tariffs, units, transport, transport_unit=transport_unit)  # complete?
     if not state.parties:
         raise ContractRuleError(_("Voeg minstens één partij toe."))

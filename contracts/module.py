@@ -48,4 +48,8 @@ def init_app(app: Flask) -> None:
         access.register()
         navigation.register(LINKS)
         platform_demo.EXTENSIONS.append(demo.load)
+        from koepel.contracts import generate
+        from koepel.tenants import generate as tenants_generate
+
+        tenants_generate.EXTENSIONS.append(generate.extension)
         _registered = True

@@ -59,7 +59,8 @@ from koepel.platform.jobs import JobContext, enqueue, job
 from koepel.platform.models import Organisation, OrgKind, User
 from koepel.platform.money import to_money
 from koepel.platform.tenancy import acting_for, cross_tenant
-from koepel.platform.timeutil import to_local, utcnow
+from koepel.platform.timeutil import local_today as today_local
+from koepel.platform.timeutil import utcnow
 
 FUNDER_KINDS = (OrgKind.INSURER, OrgKind.MUNICIPALITY, OrgKind.REGION)
 JOB_NAME = "contracts.umbrella_combined_report"
@@ -70,10 +71,6 @@ CENT = Decimal("0.01")
 
 class UmbrellaError(ContractRuleError):
     """A rule of umbrella contracting refused (the message is plain Dutch)."""
-
-
-def today_local(now: datetime | None = None) -> date:
-    return to_local(now or utcnow()).date()
 
 
 def _record(actor: User | None, tenant_id: int, action: str, obj_type: str, obj_id, **after):

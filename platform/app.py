@@ -11,17 +11,28 @@ from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from koepel.platform import config, errors, i18n, policy, security
 from koepel.platform.auth import passwords
-from koepel.platform.db import tune_sqlite
+from koepel.platform.db import MAX_INT, tune_sqlite
 from koepel.platform.extensions import babel, csrf, db, login_manager, migrate
 from koepel.platform.models import User
+from koepel.platform.request import Request
 
 # platform/, templates/ and migrations/ sit side by side both in the repository (editable
 # install) and under site-packages/koepel/ (wheel), so paths relative to this file hold.
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a URL: a number a database column can hold. A larger one matches
+    no route (404) instead of overflowing in the database driver (a 500)."""
+
+    def __init__(self, map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 def default_instance_path() -> Path:
@@ -36,6 +47,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(HERE / "static"),
     )
+    app.request_class = Request  # form and query values without control characters
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(config.load(Path(app.instance_path), overrides))
     logging.basicConfig(level=logging.INFO)
 

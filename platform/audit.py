@@ -146,12 +146,20 @@ class ChainReport:
     checked: int
     broken_seq: int | None = None
     reason: str | None = None
+    head: str | None = None  # "seq:hash" of the last event, to note outside the database
 
 
-def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
-    """Walk the chain in order and report the first broken link."""
+def verify_chain(session: Session, batch: int = 1000, noted_head: str | None = None) -> ChainReport:
+    """Walk the chain in order and report the first broken link.
+
+    The chain alone cannot show that its newest events were removed, or that someone
+    rewrote events and recomputed every hash after them. ``noted_head`` ("seq:hash", from
+    an earlier report kept outside the database, e.g. a backup's manifest) closes that gap:
+    that event must still be there, unchanged.
+    """
+    noted_seq, noted_hash = _parse_head(noted_head) if noted_head else (None, None)
     expected_prev, expected_seq, checked = GENESIS, 1, 0
-    last_seq = 0
+    last_seq, head = 0, None
     with cross_tenant("verifying the whole audit chain"):
         while True:
             # Plain rows, not entities: nothing lands in (or is served from) the identity map.
@@ -162,7 +170,9 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
                 .limit(batch)
             ).all()
             if not rows:
-                return ChainReport(True, checked)
+                if noted_seq is not None and last_seq < noted_seq:
+                    return ChainReport(False, checked, noted_seq, "eerder genoteerd, nu weg")
+                return ChainReport(True, checked, head=head)
             for event in rows:
                 if event.seq != expected_seq:
                     return ChainReport(False, checked, event.seq, "volgnummer ontbreekt")
@@ -170,6 +180,15 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
                     return ChainReport(False, checked, event.seq, "schakel naar vorige klopt niet")
                 if compute_hash(event) != event.hash:
                     return ChainReport(False, checked, event.seq, "inhoud is gewijzigd")
+                if event.seq == noted_seq and event.hash != noted_hash:
+                    return ChainReport(False, checked, event.seq, "anders dan eerder genoteerd")
                 expected_prev, expected_seq = event.hash, event.seq + 1
                 checked += 1
-                last_seq = event.seq
+                last_seq, head = event.seq, f"{event.seq}:{event.hash}"
+
+
+def _parse_head(noted: str) -> tuple[int, str]:
+    seq, _, digest = noted.strip().partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise ValueError("a noted head looks like 1234:<64 hex characters>")
+    return int(seq), digest.lower()

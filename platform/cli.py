@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -34,6 +35,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(org_group)
     app.cli.add_command(mail_group)
     app.cli.add_command(tick_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("demo")
@@ -57,12 +60,23 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--head",
+    "noted_head",
+    metavar="SEQ:HASH",
+    help="A head noted earlier (printed by this command, in a backup's manifest): it must "
+    "still be there unchanged. Catches removed newest events and a rewritten chain.",
+)
 @with_appcontext
-def audit_verify() -> None:
+def audit_verify(noted_head: str | None) -> None:
     """Walk the hash chain and report the first broken link."""
-    report = audit.verify_chain(db.session)
+    try:
+        report = audit.verify_chain(db.session, noted_head=noted_head)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--head") from None
     if report.ok:
-        click.echo(f"audit chain intact: {report.checked} events")
+        head = f" (head {report.head})" if report.head else ""
+        click.echo(f"audit chain intact: {report.checked} events{head}")
         return
     click.echo(
         f"audit chain BROKEN at event {report.broken_seq}: {report.reason} "
@@ -160,3 +174,52 @@ def tick_command() -> None:
 
     for name, result in schedule.tick().items():
         click.echo(f"{name}: {result}")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Write the database and the file store to FILE (secrets are not included)."""
+    from koepel.platform import backup
+
+    try:
+        manifest = backup.backup(current_app._get_current_object(), file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    database = manifest["database"]
+    click.echo(
+        f"backup written to {file}: {database['dialect']} database at migration "
+        f"{manifest['alembic_revision']}, {len(manifest['files'])} files, "
+        f"made {manifest['created_at']} (UTC)"
+    )
+    if manifest["audit_head"]:
+        click.echo(f"audit chain head: {manifest['audit_head']} (koepel audit verify --head)")
+    click.echo(
+        "Not in the backup: SECRET_KEY and SEALING_KEY (in development instance/secret_key). "
+        "Keep them separately: sealed bids cannot be opened without the same key."
+    )
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--force", is_flag=True, help="Restore over a database or instance folder that has data."
+)
+@with_appcontext
+def restore_command(file: Path, force: bool) -> None:
+    """Put a backup made by `koepel backup` back into an empty database and instance folder."""
+    from koepel.platform import backup
+
+    try:
+        report = backup.restore(current_app._get_current_object(), file, force=force)
+    except backup.BackupError as exc:
+        raise click.ClickException(f"restore refused: {exc}") from None
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"restored {report.dialect} database at migration {report.revision} "
+        f"and {report.files} files"
+    )
+    if report.upgraded_to:
+        click.echo(f"database upgraded to migration {report.upgraded_to} (koepel db upgrade)")

@@ -15,6 +15,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The largest value an INTEGER column holds on PostgreSQL (ids, counts, numbers): a larger
+# number from outside is refused where it arrives, not by the database driver (a 500).
+MAX_INT = 2**31 - 1
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

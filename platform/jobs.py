@@ -7,6 +7,12 @@ transaction commits (``dispatch_pending``), so a job never sees data that was ro
 A run carries the tenant it acts for and the runner re-establishes that scope; a run with
 a ``key`` is created once (enqueueing it again returns the existing run) and a finished
 run is never executed again, so retries are safe.
+
+A run is tried at most ``MAX_ATTEMPTS`` times, also when its worker dies mid-job: RQ
+retries a job whose work-horse was killed, and ``recover_abandoned`` (run by ``koepel
+tick``) retries runs whose worker vanished altogether or whose job Redis lost, or marks
+them failed once their attempts are used up. A killed attempt's writes were never
+committed, so the retry does the work once.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -41,6 +48,11 @@ class PermanentJobError(Exception):
 _REGISTRY: dict[str, JobFunction] = {}
 _PENDING = "koepel_pending_jobs"
 MAX_ATTEMPTS = 4
+RETRY_INTERVALS = [2, 10, 60]  # seconds before the 2nd, 3rd and 4th attempt on RQ
+# A run still queued or running this long after it was made, and not in RQ's hands, was
+# abandoned (its worker died, Redis lost it, an inline runner's process ended).
+ABANDONED_AFTER = timedelta(minutes=15)
+ABANDONED = "abandoned: the worker stopped during the last attempt"
 
 
 def job(name: str) -> Callable[[JobFunction], JobFunction]:
@@ -124,7 +136,7 @@ def dispatch_pending(session: Session | None = None) -> None:
                 execute,
                 args=(run_id,),
                 job_id=run_id,
-                retry=Retry(max=MAX_ATTEMPTS - 1, interval=[2, 10, 60]),
+                retry=Retry(max=MAX_ATTEMPTS - 1, interval=RETRY_INTERVALS),
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
             )
@@ -197,8 +209,13 @@ def _execute(run_id: str) -> str:
         run = db.session.get(JobRun, run_id)
         if run is None:
             raise LookupError(f"no job run {run_id}")
-        if run.status == "done":
-            return "done"  # a retry or duplicate delivery of a finished run
+        if run.status in ("done", "failed"):
+            return run.status  # a retry or duplicate delivery of a finished run
+        if run.attempts >= MAX_ATTEMPTS:  # the last attempt's worker died: give up
+            run.status, run.finished_at = "failed", utcnow()
+            run.error = run.error or ABANDONED
+            db.session.commit()
+            return "failed"
         run.status, run.attempts = "running", run.attempts + 1
         name, kwargs, tenant_id = run.name, dict(run.kwargs), run.tenant_id
         db.session.commit()
@@ -221,6 +238,61 @@ def _execute(run_id: str) -> str:
         return "failed"
     dispatch_pending()  # jobs the job itself enqueued
     return "done"
+
+
+def recover_abandoned(now: datetime) -> int:
+    """Retry runs whose worker is gone (or mark them failed when their attempts are used
+    up); how many were queued again. The retries start after the caller commits."""
+    queue = _queue()
+    abandoned_on_rq: set[str] = set()
+    if queue is not None:
+        from rq.registry import StartedJobRegistry
+
+        # Started jobs whose worker stopped sending heartbeats. RQ's own clean-up would
+        # schedule their retry, but only a worker holding the scheduler lock enqueues it,
+        # and the dead worker may have held that lock: enqueue them here instead.
+        registry = StartedJobRegistry(queue=queue)
+        abandoned_on_rq = set(registry.get_expired_job_ids(now.timestamp()))
+    with cross_tenant("job housekeeping finds abandoned runs"):
+        runs = db.session.scalars(
+            select(JobRun)
+            .where(
+                JobRun.status.in_(("queued", "running")),
+                JobRun.created_at < now - ABANDONED_AFTER,
+            )
+            .order_by(JobRun.created_at)
+        ).all()
+        again = 0
+        for run in runs:
+            if queue is not None and not _drop_if_ended(queue, run.id, abandoned_on_rq):
+                continue  # queued, scheduled or running on RQ: still in its hands
+            if run.attempts >= MAX_ATTEMPTS:
+                run.status, run.finished_at, run.error = "failed", now, run.error or ABANDONED
+                continue
+            run.status = "queued"
+            db.session.info.setdefault(_PENDING, []).append(run.id)
+            again += 1
+        db.session.flush()
+    return again
+
+
+def _drop_if_ended(queue, run_id: str, abandoned: set[str]) -> bool:
+    """True when RQ no longer works on the run: no job, a job that ended without the run
+    hearing of it, or a started one whose worker is gone. Such a job is deleted (also from
+    RQ's registries), so the run can be enqueued again under its id."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        rq_job = Job.fetch(run_id, connection=queue.connection)
+    except NoSuchJobError:
+        return True
+    status = rq_job.get_status()
+    ended = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+    if status not in ended and not (status == JobStatus.STARTED and run_id in abandoned):
+        return False
+    rq_job.delete()
+    return True
 
 
 def _attempts(run_id: str) -> int:

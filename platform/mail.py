@@ -30,7 +30,9 @@ def queue_email(*, to: str, subject: str, body: str, tenant_id: int | None = Non
     msg = OutboxMessage(
         message_id=make_msgid(domain=current_app.config["MAIL_DOMAIN"]),
         to_address=to,
-        subject=subject,
+        # One line: a subject holds user text (a title), and a line break in a header made
+        # the message unbuildable, so the send job failed on every retry.
+        subject=" ".join(subject.split()),
         body_text=body,
         tenant_id=tenant_id,
     )

@@ -37,11 +37,21 @@ def sync(session: Session, value: str) -> None:
 
 
 def _forget(conn, *_args) -> None:
+    # A connection lost mid-transaction is rolled back without a server to talk to; asking
+    # for its info would try to reconnect and hide the real error. Its cached value is
+    # dropped when the pool connects it again (below).
+    if conn.invalidated:
+        return
     conn.info.pop(_KEY, None)
 
 
 for _name in ("commit", "rollback", "rollback_savepoint"):
     event.listen(Engine, _name, _forget)
+
+
+@event.listens_for(Pool, "connect")
+def _forget_on_connect(_dbapi_connection, record) -> None:
+    record.info.pop(_KEY, None)  # a new server session knows no setting yet
 
 
 @event.listens_for(Pool, "reset")

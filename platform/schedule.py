@@ -46,6 +46,14 @@ def tick(now: datetime | None = None) -> dict[str, int | str]:
     return outcome
 
 
+@periodic("platform.recover_abandoned_jobs")
+def recover_abandoned_jobs(now: datetime) -> int:
+    """Background runs whose worker died: tried again (up to their limit) or marked failed."""
+    from koepel.platform import jobs
+
+    return jobs.recover_abandoned(now)
+
+
 @periodic("platform.purge_login_attempts")
 def purge_login_attempts(now: datetime) -> int:
     """Login attempts that left the throttling window serve nothing: delete them (kept a

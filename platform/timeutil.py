@@ -27,6 +27,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def local_today(now: datetime | None = None) -> date:
+    """Today's date in the Netherlands. Never ``date.today()``: that is the machine's date
+    (UTC on a server), a day behind Amsterdam for an hour or two every night."""
+    return to_local(now or utcnow()).date()
+
+
 def to_local(dt: datetime) -> datetime:
     """Convert to Amsterdam time. A naive datetime is taken to be UTC, as we store it."""
     if dt.tzinfo is None:

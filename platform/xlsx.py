@@ -11,8 +11,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 def put(ws, row: int, column: int, value: Any, number_format: str | None = None):
     """Write one cell: numbers as numbers, text always as text (never a formula)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     cell = ws.cell(row=row, column=column)
     if isinstance(value, str):
+        # A control character (saved through the API or an import) cannot be stored in a
+        # workbook: openpyxl raised and the whole export failed.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell.value = value
         if value.startswith(FORMULA_START):
             cell.data_type = "s"  # stored as a string, so no spreadsheet evaluates it

@@ -3,13 +3,12 @@ help for the demo cooperatives, and Austerlitz (Zeist) with its 75 volunteers.""
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation, OrgKind
 from koepel.platform.tenancy import acting_for
+from koepel.platform.timeutil import local_today
 from koepel.tenants.generate import Place, fill_cooperative
 from koepel.tenants.models import ServiceArea
 
@@ -56,7 +55,7 @@ def load(orgs: dict[str, Organisation]) -> int:
             volunteers=volunteers,
             place=Place(village, postcode),
             seed="demo",
-            today=date.today(),
+            today=local_today(),
         )
     for slug, (municipality, districts, ranges) in AREAS.items():
         with acting_for(orgs[slug].id):

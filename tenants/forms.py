@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from koepel.platform.timeutil import local_today
 
 _OPTIONAL = [Optional()]
 
@@ -37,7 +37,7 @@ class MemberForm(FlaskForm):
     consent_photos = BooleanField(_l("Foto's mogen gebruikt worden"))
     joined_on = DateField(
         _l("Lid sinds"),
-        default=date.today,
+        default=local_today,
         validators=[DataRequired(_l("Vul een datum in, bijvoorbeeld 01-03-2024."))],
     )
 
@@ -63,7 +63,7 @@ class MemberSearchForm(FlaskForm):
 class EndMembershipForm(FlaskForm):
     left_on = DateField(
         _l("Lid tot en met"),
-        default=date.today,
+        default=local_today,
         validators=[DataRequired(_l("Vul een datum in."))],
     )
 
@@ -71,7 +71,7 @@ class EndMembershipForm(FlaskForm):
 class FeeForm(FlaskForm):
     year = IntegerField(
         _l("Jaar"),
-        default=lambda: date.today().year,
+        default=lambda: local_today().year,
         validators=[
             DataRequired(_l("Vul een jaar in.")),
             NumberRange(2000, 2100, _l("Kies een jaar tussen 2000 en 2100.")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from sqlalchemy import func, insert, select
 from koepel.platform.extensions import db
 from koepel.platform.models import Affiliation, AffiliationKind, Organisation, OrgKind
 from koepel.platform.tenancy import acting_for
+from koepel.platform.timeutil import to_local, utcnow
 from koepel.tenants.models import (
     CooperativeProfile,
     FundingSource,
@@ -386,6 +388,41 @@ def fill_cooperative(
     return written
 
 
+# The largest cooperative is a city one (as Austerlitz): this share of all members on top of
+# its spread share, so at demo scale (50 000 members) its member list has more than 50 pages.
+CITY_PERCENT = 3
+
+
+def member_shares(members: int, weights: list[float]) -> list[int]:
+    """Whole members per cooperative in proportion to ``weights``, exactly ``members`` in
+    all; the one with the largest weight gets ``CITY_PERCENT`` % of all on top."""
+    if not weights:
+        return []
+    city = members * CITY_PERCENT // 100 if len(weights) > 1 else 0
+    total_weight = sum(weights) or 1
+    shares = [int((members - city) * w / total_weight) for w in weights]
+    shares[0] += members - city - sum(shares)  # whole members, exactly the asked total
+    shares[weights.index(max(weights))] += city
+    return shares
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What ``koepel generate`` asks of the later modules' generators."""
+
+    seed: str
+    municipalities: int
+    tenders: int
+    bids: int
+    framework_providers: int
+
+
+# The later modules' generators (tenders and bids, framework agreements and budgets), run by
+# ``koepel generate`` after the cooperatives in the order the modules load; registered by
+# those modules, since this one may not import them. Each returns a line for the report.
+EXTENSIONS: list[Callable[[Scale], str]] = []
+
+
 @dataclass(frozen=True)
 class GenerateReport:
     umbrellas: int
@@ -406,7 +443,7 @@ def generate(
     """New umbrellas with member cooperatives, members spread unevenly over them (a few
     large ones like Austerlitz, many small villages)."""
     started = time.perf_counter()
-    today = today or date.today()
+    today = today or to_local(utcnow()).date()  # Amsterdam's date, not the machine's
     rng = _rng(seed)
     prefix = f"gen-{seed}"
     existing = db.session.scalar(
@@ -441,11 +478,7 @@ def generate(
                 )
             )
     db.session.flush()
-    weights = [rng.paretovariate(1.5) for _ in coop_orgs]
-    total_weight = sum(weights) or 1
-    shares = [int(members * w / total_weight) for w in weights]
-    if shares:
-        shares[0] += members - sum(shares)  # whole members, exactly the asked total
+    shares = member_shares(members, [rng.paretovariate(1.5) for _ in coop_orgs])
     rows = 0
     for coop, share in zip(coop_orgs, shares, strict=True):
         rows += fill_cooperative(

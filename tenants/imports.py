@@ -37,7 +37,7 @@ from koepel.platform import audit
 from koepel.platform.extensions import db
 from koepel.platform.jobs import JobContext, PermanentJobError, job
 from koepel.platform.models import Organisation, User
-from koepel.platform.timeutil import to_local, utcnow
+from koepel.platform.timeutil import local_today, to_local, utcnow
 from koepel.tenants import members, validation
 from koepel.tenants.models import Household, Member
 
@@ -455,7 +455,7 @@ def check_rows(rows: list[dict[str, str]]) -> list[RowResult]:
     Runs in the acting cooperative's tenancy scope and asks the database one question:
     which current members have one of the file's names (the same name and postcode is a
     duplicate)."""
-    today = date.today()
+    today = local_today()
     results: list[RowResult] = []
     seen: dict[tuple[str, str, str], int] = {}
     for index, row in enumerate(rows):

@@ -18,7 +18,7 @@ from koepel.platform import audit
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation, User
 from koepel.platform.money import to_money
-from koepel.platform.timeutil import utcnow
+from koepel.platform.timeutil import local_today, utcnow
 from koepel.tenants import validation
 from koepel.tenants.models import Household, Member, MembershipFee, VolunteerProfile
 
@@ -60,7 +60,7 @@ def _check(data: MemberData) -> MemberData:
         data.phone = validation.phone(data.phone)
     except ValueError as exc:
         raise MemberError(str(exc), "phone") from None
-    if data.date_of_birth and data.date_of_birth > date.today():
+    if data.date_of_birth and data.date_of_birth > local_today():
         raise MemberError(_("Een geboortedatum kan niet in de toekomst liggen."), "date_of_birth")
     if data.date_of_birth and data.date_of_birth.year < 1900:
         raise MemberError(_("Kijk de geboortedatum na."), "date_of_birth")

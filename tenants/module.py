@@ -81,17 +81,33 @@ def init_app(app: Flask) -> None:
 @click.option("--umbrellas", default=50, show_default=True)
 @click.option("--cooperatives", default=500, show_default=True)
 @click.option("--members", default=50_000, show_default=True)
+@click.option("--municipalities", default=20, show_default=True)
+@click.option("--tenders", default=1000, show_default=True)
+@click.option("--bids", default=10_000, show_default=True)
+@click.option("--framework-providers", default=100, show_default=True)
 @click.option("--seed", default="koepel", show_default=True, help="Same seed, same data.")
 @with_appcontext
-def generate_command(umbrellas: int, cooperatives: int, members: int, seed: str) -> None:
-    """Fill the database with generated umbrellas, cooperatives and members (benchmarks)."""
+def generate_command(
+    umbrellas: int,
+    cooperatives: int,
+    members: int,
+    municipalities: int,
+    tenders: int,
+    bids: int,
+    framework_providers: int,
+    seed: str,
+) -> None:
+    """Fill the database with generated umbrellas, cooperatives and members, municipalities
+    with tenders and sealed bids, and a framework agreement with a budget (benchmarks)."""
     from koepel.platform.web import commit
-    from koepel.tenants.generate import generate
+    from koepel.tenants.generate import EXTENSIONS, Scale, generate
 
+    scale = Scale(seed, municipalities, tenders, bids, framework_providers)
     try:
         report = generate(
             umbrellas=umbrellas, cooperatives=cooperatives, members=members, seed=seed
         )
+        lines = [step(scale) for step in EXTENSIONS]
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     commit()
@@ -99,3 +115,5 @@ def generate_command(umbrellas: int, cooperatives: int, members: int, seed: str)
         f"generated {report.umbrellas} umbrellas, {report.cooperatives} cooperatives, "
         f"{report.members} members ({report.rows} rows) in {report.seconds:.1f} s"
     )
+    for line in lines:
+        click.echo(f"generated {line}")

@@ -17,6 +17,7 @@ from koepel.platform import audit
 from koepel.platform.extensions import db
 from koepel.platform.models import Affiliation, AffiliationKind, Organisation, OrgKind, User
 from koepel.platform.tenancy import cross_tenant
+from koepel.platform.timeutil import local_today
 from koepel.tenants import validation
 from koepel.tenants.models import CooperativeProfile, LegalForm, Phase, Service, ServiceArea
 
@@ -59,7 +60,7 @@ def save(
         phone = validation.phone(data.contact_phone)
     except ValueError as exc:
         raise ProfileError(str(exc), "contact_phone") from None
-    if data.founded_on and data.founded_on > date.today():
+    if data.founded_on and data.founded_on > local_today():
         raise ProfileError(_("De oprichtingsdatum kan niet in de toekomst liggen."), "founded_on")
     if (
         data.reciprocity_hours_per_month is not None
@@ -172,7 +173,7 @@ class PublicCooperative:
 def municipalities_of(org: Organisation) -> list[int]:
     """The municipality itself, or a region's member municipalities (and the region)."""
     if org.kind == OrgKind.REGION:
-        today = date.today()
+        today = local_today()
         rows = db.session.scalars(
             select(Affiliation).where(
                 Affiliation.kind == AffiliationKind.REGION_MEMBER, Affiliation.parent_id == org.id

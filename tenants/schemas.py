@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import marshmallow as ma
 from marshmallow import validate
 
+from koepel.platform.api.fields import DecimalString
 from koepel.tenants.models import FundingSource, HelpStatus, Recurrence, ServiceKind
 from koepel.tenants.models.services import CATALOGUE
 from koepel.tenants.models.volunteers import DAYPARTS, SKILLS
@@ -80,9 +83,8 @@ class ServiceSchema(ma.Schema):
     description = ma.fields.String(load_default="", validate=validate.Length(max=5000))
     kind = ma.fields.Enum(ServiceKind, by_value=True, required=True)
     funding = ma.fields.Enum(FundingSource, by_value=True, required=True)
-    member_price = ma.fields.Decimal(
-        required=True, places=2, as_string=True, validate=validate.Range(min=0, max=999_999)
-    )
+    # A string ("2.50"), as every amount in the API: a JSON number cannot hold most cents.
+    member_price = DecimalString(required=True, maximum=Decimal("999999.00"), example="2.50")
     price_unit = ma.fields.String(load_default="", validate=validate.Length(max=40))
     partner_id = ma.fields.Integer(allow_none=True, load_default=None)
     requires_vog = ma.fields.Boolean(load_default=False)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from koepel.platform import audit
 from koepel.platform.extensions import db
 from koepel.platform.models import Organisation, User
+from koepel.platform.timeutil import local_today
 from koepel.tenants.models import Member, VolunteerProfile
 from koepel.tenants.models.volunteers import DAYPARTS, SKILLS
 
@@ -37,7 +38,7 @@ def save(
     unknown = set(skills) - set(SKILLS) or set(availability) - set(DAYPARTS)
     if unknown:
         raise VolunteerError(_("Kies uit de lijst."), "skills")
-    if vog_date and vog_date > date.today():
+    if vog_date and vog_date > local_today():
         raise VolunteerError(_("De datum van de VOG kan niet in de toekomst liggen."), "vog_date")
     profile = db.session.scalar(
         select(VolunteerProfile).where(VolunteerProfile.member_id == member.id)

@@ -83,6 +83,7 @@ def _help_request_for(db, org) -> dict[str, Any]:
     from decimal import Decimal
 
     from koepel.platform.tenancy import acting_for
+    from koepel.platform.timeutil import local_today
     from koepel.tenants import catalogue, help, members
     from koepel.tenants.models import FundingSource, ServiceKind
 
@@ -110,7 +111,7 @@ def _help_request_for(db, org) -> dict[str, Any]:
             org=org,
             member=member,
             service=service,
-            wanted_on=date.today() + timedelta(days=3),
+            wanted_on=local_today() + timedelta(days=3),
         )
     return {"request_id": request.id}
 

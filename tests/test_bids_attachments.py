@@ -409,6 +409,59 @@ def test_a_tampered_file_is_not_handed_out(app, db, market):
         )
 
 
+def test_reviewers_without_names_get_no_documents_that_name_the_bidder(app, db, market):
+    """Anonymous evaluation: the dossier document (here an insurance policy titled with the
+    bidder's name) and the partner's declaration stay hidden and cannot be fetched while
+    names are hidden; the bid's own upload is listed and fetched, to score."""
+    lead = market["lead"]
+    bid_id = _draft(market)
+    upload_id = _upload(market, bid_id)
+    polis = _document(
+        lead, DossierKind.INSURANCE, "Polis Zorgcoöperatie Hoogeloon", data=b"%PDF polis"
+    )
+    with acting_for(lead.id):
+        kept = dossier.attach_document(
+            actor=market["coordinator"],
+            bidder=lead,
+            bid=_bid(market, bid_id),
+            tender=_tender(market),
+            document_id=polis,
+        ).id
+    _join(market, bid_id)
+    with acting_for(lead.id):
+        declaration_id = next(iter(dossier.declarations_of(_bid(market, bid_id)).values())).id
+    _submit(market, bid_id)
+    with acting_for(market["buyer"].id):
+        tenders.get_tender(market["tender_id"]).anonymous_evaluation = True
+        db.session.flush()
+    _open(market)
+    _review(market, market["reviewer"])
+    with acting_for(market["buyer"].id):
+        from koepel.bids.models import OpenedBid
+
+        opened_id = db.session.scalar(select(OpenedBid.id).where(OpenedBid.bid_id == bid_id))
+    client = client_for(app, market["reviewer"])
+    evaluation_url = f"/{market['buyer'].slug}/tenders/{market['tender_id']}/evaluation"
+    base = f"/{market['buyer'].slug}/tenders/{market['tender_id']}/opened/{opened_id}/attachments"
+
+    page = client.get(evaluation_url).get_data(as_text=True)
+    assert PLAN in page and "Inschrijver A" in page
+    for name in ("Zorgcoöperatie Hoogeloon", "Polis", "Eigen verklaring", "PuurZuid"):
+        assert name not in page, name
+    assert client.get(f"{base}/{upload_id}").data == SECRET
+    for hidden in (kept, declaration_id):
+        assert client.get(f"{base}/{hidden}").status_code == 404
+
+    # Without anonymous evaluation (as after the award decision) they are there again.
+    with acting_for(market["buyer"].id):
+        tenders.get_tender(market["tender_id"]).anonymous_evaluation = False
+        db.session.flush()
+    page = client.get(evaluation_url).get_data(as_text=True)
+    assert "Polis Zorgcoöperatie Hoogeloon" in page and "eigen verklaring van PuurZuid" in page
+    assert client.get(f"{base}/{kept}").data == b"%PDF polis"
+    assert client.get(f"{base}/{declaration_id}").data == b"%PDF uea"
+
+
 def test_an_expired_dossier_document_cannot_be_attached(app, db, market):
     lead = market["lead"]
     today = dossier.local_today()

@@ -282,6 +282,28 @@ def axe_problems(page: Page, what: str) -> list[str]:
     ]
 
 
+def axe_as_user(session: Browsing, page: Page, what: str) -> list[str]:
+    """axe-core on the page as it is now, seen by the same user in a second context that
+    may inject the script (the journey's own pages keep the strict CSP)."""
+    checker = session.page(bypass_csp=True, storage_state=page.context.storage_state())
+    checker.goto(page.url)
+    try:
+        # Not the login page or another page it was sent to instead: the same page, checked.
+        assert checker.url.split("#")[0] == page.url.split("#")[0], (
+            f"{what}: the checker landed on {checker.url}, not {page.url}"
+        )
+        return axe_problems(checker, what)
+    finally:
+        checker.close()
+
+
+def as_user(session: Browsing, live: Live, local: str, slug: str) -> Page:
+    """A fresh browser of the demo user ``local``, logged in at ``slug``."""
+    page = session.page()
+    log_in(page, live, demo.demo_email(local), demo.DEMO_PASSWORD, slug)
+    return page
+
+
 # -- the journeys -------------------------------------------------------------------------
 def test_every_demo_account_logs_in_to_its_organisation_and_out(browsing, live):
     journey = Journey("login-every-account")

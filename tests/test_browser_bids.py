@@ -18,12 +18,12 @@ from playwright.sync_api import expect
 from test_browser import (  # noqa: F401  (browser and browsing are fixtures)
     Journey,
     Live,
-    axe_problems,
     browser,
     browsing,
-    log_in,
     serve_demo,
 )
+from test_browser import as_user as _as
+from test_browser import axe_as_user as _axe
 
 from koepel.bids import ocds
 from koepel.platform import demo
@@ -68,23 +68,6 @@ def _setup() -> None:
 def live(app, new_database, tmp_path_factory) -> Iterator[Live]:
     with serve_demo(app, new_database, tmp_path_factory, "browser_bids", _setup) as server:
         yield server
-
-
-def _axe(session, page, what: str) -> list[str]:
-    """axe-core on the page as it is, seen by the same user in a second context that lets
-    the test inject the script (the journey's own pages keep the strict CSP)."""
-    checker = session.page(bypass_csp=True, storage_state=page.context.storage_state())
-    checker.goto(page.url)
-    try:
-        return axe_problems(checker, what)
-    finally:
-        checker.close()
-
-
-def _as(session, live, local: str, slug: str):
-    page = session.page()
-    log_in(page, live, demo.demo_email(local), demo.DEMO_PASSWORD, slug)
-    return page
 
 
 def _day(days: int) -> str:

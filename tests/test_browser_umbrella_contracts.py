@@ -15,17 +15,16 @@ from playwright.sync_api import expect
 from test_browser import (  # noqa: F401  (browser and browsing are fixtures)
     Journey,
     Live,
-    axe_problems,
     browser,
     browsing,
-    log_in,
     serve_demo,
 )
+from test_browser import as_user as _as
+from test_browser import axe_as_user as _axe
 
 from koepel.contracts import umbrella_contracting as uc
 from koepel.contracts.models.core import add_months
 from koepel.contracts.models.umbrella import ReportPeriod
-from koepel.platform import demo
 
 pytestmark = pytest.mark.browser
 TITLE = "Wijkverpleging en verzorging Peel (namens de leden)"
@@ -40,22 +39,6 @@ MEMBERS = {
 def live(app, new_database, tmp_path_factory) -> Iterator[Live]:
     with serve_demo(app, new_database, tmp_path_factory, "browser_umbrella") as server:
         yield server
-
-
-def _axe(session, page, what: str) -> list[str]:
-    """axe-core in a second context of the same user that may inject the script."""
-    checker = session.page(bypass_csp=True, storage_state=page.context.storage_state())
-    checker.goto(page.url)
-    try:
-        return axe_problems(checker, what)
-    finally:
-        checker.close()
-
-
-def _as(session, live, local: str, slug: str):
-    page = session.page()
-    log_in(page, live, demo.demo_email(local), demo.DEMO_PASSWORD, slug)
-    return page
 
 
 def test_umbrella_contracts_on_behalf_of_members_and_reports_to_the_insurer(browsing, live):  # noqa: F811

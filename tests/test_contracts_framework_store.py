@@ -242,7 +242,9 @@ def test_activation_needs_a_complete_catalogue_parties_and_volumes(buyer, office
         with pytest.raises(ContractRuleError, match="Zet eerst de producten"):
             ops.activate(actor=officer, agreement=agreement)
         catalogue(officer, agreement, [c for c in TARIFFS if c != "group/heavy"])
-        with pytest.raises(ContractRuleError, match="Het tarief van group/heavy ontbreekt"):
+        with pytest.raises(
+            ContractRuleError, match="Het tarief van Groepsbegeleiding, zwaar ontbreekt"
+        ):
             ops.activate(actor=officer, agreement=agreement)
         catalogue(officer, agreement, ["group/heavy"])
         with pytest.raises(ContractRuleError, match="minstens één partij"):

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from koepel.platform.auth import operations as ops
+from koepel.platform.timeutil import local_today
 
 PROBLEM = "application/problem+json"
 
@@ -93,7 +94,7 @@ def test_service_and_help_request_flow(client, db, api):
         headers=auth,
         json={"first_name": "Piet", "last_name": "Klant", "joined_on": "2020-01-01"},
     ).get_json()
-    wanted = (date.today() + timedelta(days=2)).isoformat()
+    wanted = (local_today() + timedelta(days=2)).isoformat()
     created = client.post(
         "/api/v1/orgs/api-coop/help-requests",
         headers=auth,

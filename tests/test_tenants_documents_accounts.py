@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from koepel.platform.models import Affiliation, AffiliationKind
 from koepel.platform.tenancy import acting_for
+from koepel.platform.timeutil import local_today
 from koepel.tenants import members as member_ops
 from koepel.tenants import umbrella as ops
 from koepel.tenants import volunteers
@@ -127,7 +128,7 @@ def test_volunteer_logs_own_hours_once_linked(client, db, make_org, make_user, l
     page = client.get("/acc-coop/hours").get_data(as_text=True)
     assert "Henk Vrijwilliger" in page and "Ans Collega" not in page
     token = csrf_from(page)
-    today = date.today().isoformat()
+    today = local_today().isoformat()
     r = client.post(
         "/acc-coop/hours",
         data={"csrf_token": token, "volunteer_id": theirs_id, "worked_on": today, "hours": "2"},

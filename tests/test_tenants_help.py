@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from koepel.platform.tenancy import acting_for
-from koepel.platform.timeutil import utcnow
+from koepel.platform.timeutil import local_today, utcnow
 from koepel.tenants import catalogue, help, volunteers
 from koepel.tenants import members as member_ops
 from koepel.tenants.models import FundingSource, HelpStatus, HourEntry, Recurrence, ServiceKind
@@ -259,6 +259,6 @@ def test_volunteer_rules(db, coop):
         vog_date=None,
     )
     assert profile.availability == ["mon-morning", "tue-evening"]
-    assert not volunteers.vog_valid(profile, date.today())
-    member_ops.end_membership(actor=None, org=coop, member=member, on=date.today())
+    assert not volunteers.vog_valid(profile, local_today())
+    member_ops.end_membership(actor=None, org=coop, member=member, on=local_today())
     assert profile.active is False

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from koepel.platform.tenancy import acting_for
+from koepel.platform.timeutil import local_today
 from koepel.tenants import catalogue, help, volunteers
 from koepel.tenants import members as member_ops
 from koepel.tenants.models import FundingSource, HelpRequest, HelpStatus, ServiceKind
@@ -66,7 +67,7 @@ def setup(db, make_org, make_user, login):
 def test_coordinator_asks_matches_and_completes(client, db, setup, make_user, login, csrf):
     login(make_user(setup["coop"], "coordinator"))
     token = csrf("/hp-coop/help/new")
-    wanted = (date.today() + timedelta(days=2)).isoformat()
+    wanted = (local_today() + timedelta(days=2)).isoformat()
     r = client.post(
         "/hp-coop/help/new",
         data={
@@ -127,7 +128,7 @@ def test_volunteer_sees_requests_without_addresses(client, setup, make_user, log
             org=setup["coop"],
             member=setup["member"],
             service=setup["service"],
-            wanted_on=date.today() + timedelta(days=1),
+            wanted_on=local_today() + timedelta(days=1),
         )
     login(make_user(setup["coop"], "volunteer"))
     html = client.get("/hp-coop/help").get_data(as_text=True)
@@ -144,7 +145,7 @@ def test_other_cooperatives_request_is_404(client, setup, make_org, make_user, l
             org=setup["coop"],
             member=setup["member"],
             service=setup["service"],
-            wanted_on=date.today() + timedelta(days=1),
+            wanted_on=local_today() + timedelta(days=1),
         )
     other = make_org("cooperative", slug="hp-other")
     login(make_user(other, "coordinator"))
@@ -164,7 +165,7 @@ def test_dashboard_queries_do_not_grow(client, setup, make_user, login, count_qu
                 org=setup["coop"],
                 member=setup["member"],
                 service=setup["service"],
-                wanted_on=date.today(),
+                wanted_on=local_today(),
             )
             help.assign(actor=None, org=setup["coop"], request=req, volunteer=setup["driver"])
             help.complete(actor=None, org=setup["coop"], request=req, minutes=30 + i)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from koepel.platform.extensions import db as _db
 from koepel.platform.models import JobRun
 from koepel.platform.tenancy import acting_for, cross_tenant
+from koepel.platform.timeutil import local_today
 from koepel.tenants import imports
 from koepel.tenants import members as ops
 from koepel.tenants.models import Member
@@ -177,12 +178,12 @@ def test_clean_rows_become_member_data(db, coop):
     henk = results[0].data
     assert henk.postcode == "5424 AB" and henk.date_of_birth == date(1948, 3, 12)
     assert henk.joined_on == date(2024, 1, 1)
-    assert results[1].data.joined_on == date.today()  # empty: today
+    assert results[1].data.joined_on == local_today()  # empty: today
     assert results[2].data.joined_on == date(2023, 2, 1)
 
 
 def test_every_kind_of_problem_is_named_per_row(db, coop):
-    future = (date.today() + timedelta(days=2)).isoformat()
+    future = (local_today() + timedelta(days=2)).isoformat()
     lines = [
         "Jan;;;;;;;;;",  # 2: no last name
         "Piet;Bos;;;1;9999 XX x;;;;",  # 3: postcode
@@ -369,7 +370,7 @@ def test_clean_upload_confirm_and_job_imports_all(
     assert [m.name for m in imported] == ["Henk Manders", "Riek Manders", "Sjaak van Gerwen"]
     assert imported[0].household_id == imported[1].household_id  # one address, one household
     assert imported[0].email == "henk@example.org"
-    assert imported[2].joined_on == date(2023, 2, 1) and imported[1].joined_on == date.today()
+    assert imported[2].joined_on == date(2023, 2, 1) and imported[1].joined_on == local_today()
     run = _run(r.headers["Location"].rsplit("/", 1)[1], db)
     assert run.status == "done" and run.created_by_id == coordinator.id
     assert (run.progress, run.total) == (3, 3)

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from koepel.platform.tenancy import acting_for
+from koepel.platform.timeutil import local_today
 from koepel.tenants import members as ops
 
 
@@ -169,7 +170,9 @@ def test_detail_links_to_volunteer_form_and_shows_reciprocity(client, db, coop, 
         profile = volunteers.save(
             actor=None, org=coop, member=member, skills=["odd_jobs"], availability=[], vog_date=None
         )
-        help.log_hours(actor=None, org=coop, volunteer=profile, worked_on=date.today(), minutes=150)
+        help.log_hours(
+            actor=None, org=coop, volunteer=profile, worked_on=local_today(), minutes=150
+        )
         member_id = member.id
     html = client.get(f"/mp-coop/members/{member_id}").get_data(as_text=True)
     assert f'href="/mp-coop/members/{member_id}/volunteer"' in html

@@ -12,6 +12,7 @@ from koepel.platform.timeutil import (
     UTCDateTime,
     format_date_local,
     format_datetime_local,
+    local_today,
     parse_local,
     to_local,
     utcnow,
@@ -199,3 +200,10 @@ def test_utc_datetime_postgresql_dialect():
     table = Table("t", MetaData(), Column("at", UTCDateTime()))
     ddl = str(CreateTable(table).compile(dialect=dialect))
     assert "TIMESTAMP WITH TIME ZONE" in ddl
+
+
+def test_local_today_is_amsterdams_date_not_the_servers():
+    # 23:30 UTC on 23 November is already 24 November in Amsterdam (UTC+1 in winter).
+    assert local_today(utc(2026, 11, 23, 23, 30)) == date(2026, 11, 24)
+    assert local_today(utc(2026, 7, 1, 21, 59)) == date(2026, 7, 1)
+    assert local_today(utc(2026, 7, 1, 22, 0)) == date(2026, 7, 2)

@@ -258,13 +258,32 @@ class Shares(BidChange):
         return self.render(shares_form=form)
 
 
+def _tampered(back: str):
+    """A file that fails its check (changed, cut short or swapped at rest) goes to nobody:
+    back to the page it was listed on, saying so."""
+    flash(
+        _(
+            "Dit bestand komt niet overeen met de vingerafdruk in de verzegelde "
+            "inschrijving. Het is niet geopend. Meld dit bij de beheerder."
+        ),
+        "error",
+    )
+    return redirect(back)
+
+
 class BidAttachmentFile(BidPage):
     """The bidder downloads an attachment of its own bid (scoped: another's bid is 404)."""
 
     action = "bids.view"
+    # A download only: without this the bid page's "Opslaan" (post) is inherited and a POST
+    # here failed with a 500 (it takes no attachment_id).
+    methods = ["GET"]
 
     def get(self, bid_id: int, attachment_id: int):
-        found = dossier.bid_attachment(self.bid, attachment_id)
+        try:
+            found = dossier.bid_attachment(self.bid, attachment_id)
+        except sealing.TamperedError:
+            return _tampered(url_for("bidding.bid", org_slug=self.org.slug, bid_id=bid_id))
         if found is None:
             abort(404)
         view, data = found
@@ -330,7 +349,10 @@ class Partnership(PartnershipView):
 
 class PartnerAttachmentFile(PartnershipView):
     def get(self, bid_id: int, attachment_id: int):
-        found = dossier.partner_attachment(self.org, bid_id, attachment_id)
+        try:
+            found = dossier.partner_attachment(self.org, bid_id, attachment_id)
+        except sealing.TamperedError:
+            return _tampered(url_for("dossier.partnership", org_slug=self.org.slug, bid_id=bid_id))
         if found is None:
             abort(404)
         view, data = found
@@ -356,14 +378,7 @@ class OpenedAttachmentFile(OrgView):
                 attachment_id=attachment_id,
             )
         except sealing.TamperedError:
-            flash(
-                _(
-                    "Dit bestand komt niet overeen met de vingerafdruk in de verzegelde "
-                    "inschrijving. Het is niet geopend. Meld dit bij de beheerder."
-                ),
-                "error",
-            )
-            return redirect(
+            return _tampered(
                 url_for(
                     "evaluation.view",
                     org_slug=self.org.slug,

@@ -455,7 +455,9 @@ class EvaluationView(OrgView):
             ranking: dict[int, list[scoring.Ranked]] = {}
             ranking_problem = None
             try:
-                ranking = evaluation.results(tender)
+                ranking = evaluation.results(
+                    tender, bids=context["bids"], consensus_rows=consensus.values()
+                )
             except ValueError as exc:  # EvaluationError: scores missing, prices sealed
                 ranking_problem = str(exc)
             decisions = db.session.scalars(

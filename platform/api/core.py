@@ -8,11 +8,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import flask_smorest
+import marshmallow as ma
 from flask import Flask, abort, g, request
+from flask_babel import gettext as _
 from webargs.flaskparser import FlaskParser
 
 from koepel.platform import audit, policy
 from koepel.platform.auth import operations as ops
+from koepel.platform.db import MAX_INT
 from koepel.platform.models import Organisation, OrgKind, User
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
@@ -20,6 +23,7 @@ from koepel.platform.web import commit
 
 PREFIX = "/api/v1"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+PROBLEM_JSON = "application/problem+json"
 
 
 class Parser(FlaskParser):
@@ -27,12 +31,59 @@ class Parser(FlaskParser):
     # that refuse a well-formed request.
     DEFAULT_VALIDATION_STATUS = 400
 
+    def pre_load(self, location_data, *, schema, req, location):
+        # Every integer this API takes is an id, a count or a number that a database
+        # INTEGER column holds: a larger one is invalid input (400), not an overflow in the
+        # database driver (500).
+        too_large = dict.fromkeys(_large_integers(location_data))
+        if too_large:
+            message = _("Dit getal is te groot: hoogstens %(max)s.", max=MAX_INT)
+            raise ma.ValidationError({path: [message] for path in too_large})
+        return location_data
+
+
+def _large_integers(data: Any, path: str = "") -> Iterable[str]:
+    """Dotted paths of the integers in a JSON document that no INTEGER column holds."""
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        if isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_INT:
+            yield path or "_schema"
+        return
+    for key, value in items:
+        yield from _large_integers(value, f"{path}.{key}" if path else str(key))
+
 
 class ApiBlueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
 
-api = flask_smorest.Api()
+class ProblemSchema(ma.Schema):
+    """An error: RFC 9457 problem details, as ``koepel.platform.errors`` writes them."""
+
+    type = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(metadata={"description": "messages per field (invalid input)"})
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        # flask-smorest documents its error responses with the success responses' content
+        # type; ours are application/problem+json (clients and the fuzz tests read the spec).
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE  # back to the class's, for the rest
+
+
+api = Api()
 
 
 def _authenticate() -> None:

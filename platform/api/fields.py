@@ -22,6 +22,14 @@ class DecimalString(ma.fields.Field):
     "1234.56". A JSON number is refused: a binary float cannot hold most cents exactly."""
 
     def __init__(self, *, maximum: Decimal = MAX_MONEY, example: str = "1234.56", **kwargs):
+        # Documented as it is on the wire (else the OpenAPI document says nothing of its
+        # type): digits, a point, at most two decimals; an answer may be negative (a balance).
+        kwargs["metadata"] = {
+            "type": "string",
+            "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$",
+            "example": example,
+            **kwargs.get("metadata", {}),
+        }
         super().__init__(**kwargs)
         self.maximum, self.example = maximum, example
 

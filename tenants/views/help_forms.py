@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -10,6 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from koepel.platform.timeutil import local_today
 
 DAYPART_CHOICES = [
     SelectChoice("", _l("Maakt niet uit")),
@@ -66,7 +67,7 @@ class HelpRequestForm(FlaskForm):
         _l("Dienst"), coerce=int, validators=[DataRequired(_l("Kies een dienst."))]
     )
     wanted_on = DateField(
-        _l("Datum"), default=date.today, validators=[DataRequired(_l("Vul een datum in."))]
+        _l("Datum"), default=local_today, validators=[DataRequired(_l("Vul een datum in."))]
     )
     daypart = SelectField(_l("Dagdeel"), choices=DAYPART_CHOICES, validators=[Optional()])
     recurrence = SelectField(_l("Hoe vaak"), choices=RECURRENCE_CHOICES, default="none")
@@ -88,7 +89,7 @@ class HoursForm(FlaskForm):
         _l("Vrijwilliger"), coerce=int, validators=[DataRequired(_l("Kies een vrijwilliger."))]
     )
     worked_on = DateField(
-        _l("Datum"), default=date.today, validators=[DataRequired(_l("Vul een datum in."))]
+        _l("Datum"), default=local_today, validators=[DataRequired(_l("Vul een datum in."))]
     )
     hours = HoursField(
         _l("Uren"), validators=[DataRequired(_l("Vul de tijd in, bijvoorbeeld 1,5."))]
