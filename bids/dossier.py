@@ -761,9 +761,10 @@ def _shown_to(
     return entries
 
 
-def _opened_envelopes(opened: list[OpenedBid]) -> dict[int, dict[str, Any]]:
+def _opened_envelopes(opened: list[OpenedBid]) -> dict[int, dict[str, Any] | None]:
     """The quality envelopes of opened bids, checked against the digests of the opening
-    record; by opened bid id."""
+    record; by opened bid id. None for an envelope changed or damaged since the opening:
+    the evaluation page still shows the other bids and says so, instead of failing."""
     if not opened:
         return {}
     by_bid = {o.bid_id: o for o in opened}
@@ -772,12 +773,17 @@ def _opened_envelopes(opened: list[OpenedBid]) -> dict[int, dict[str, Any]]:
             select(Bid.id, Bid.quality_sealed).where(Bid.id.in_(by_bid))
         ).all()
     key = sealing_key()
-    return {
-        by_bid[bid_id].id: sealing.unseal(
-            blob, key, aad(bid_id, "quality"), by_bid[bid_id].quality_digest
-        )
-        for bid_id, blob in sealed
-    }
+    envelopes: dict[int, dict[str, Any] | None] = {}
+    for bid_id, blob in sealed:
+        copy = by_bid[bid_id]
+        try:
+            envelopes[copy.id] = sealing.unseal(
+                blob, key, aad(bid_id, "quality"), copy.quality_digest
+            )
+        except sealing.TamperedError:
+            log.error("bid %s: sealed envelope no longer matches the opening record", bid_id)
+            envelopes[copy.id] = None
+    return envelopes
 
 
 def _entries(envelope: dict[str, Any]) -> list[dict[str, Any]]:
@@ -786,14 +792,15 @@ def _entries(envelope: dict[str, Any]) -> list[dict[str, Any]]:
 
 def opened_attachments(
     *, reader: User, tender: Tender, opened: list[OpenedBid]
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[dict[str, Any]] | None]:
     """What the evaluators see listed per opened bid (empty before the opening or for a
-    reader who may not see the bids). The reader's assignment is read once, not per bid."""
+    reader who may not see the bids; None for a bid whose envelope was damaged since).
+    The reader's assignment is read once, not per bid."""
     assignment = evaluation.assignment_of(tender, reader)
     if not _may_read_opened(tender, assignment):
         return {}
     return {
-        opened_id: _shown_to(tender, assignment, _entries(envelope))
+        opened_id: None if envelope is None else _shown_to(tender, assignment, _entries(envelope))
         for opened_id, envelope in _opened_envelopes(
             [o for o in opened if o.tender_id == tender.id]
         ).items()
@@ -816,6 +823,8 @@ def opened_attachment(
     if copy is None:
         return None
     envelope = _opened_envelopes([copy])[copy.id]
+    if envelope is None:
+        raise sealing.TamperedError()
     shown = _shown_to(tender, assignment, _entries(envelope))
     entry = next((e for e in shown if e.get("id") == attachment_id), None)
     if entry is None:

@@ -324,3 +324,26 @@ def test_a_tampered_attachment_is_handed_to_nobody(request, app, db, market, how
     base = f"/{market['buyer'].slug}/tenders/{market['tender_id']}/opened/{opened_id}/attachments"
     refused(reviewer, f"{base}/{tampered}", f"#bid-{opened_id}")
     assert reviewer.get(f"{base}/{intact}").data == b"Tweede bijlage, onveranderd"
+
+
+def test_an_envelope_changed_after_the_opening_is_named_on_the_evaluation_page(app, db, market):
+    """After the opening the page lists attachments from the sealed envelope again: one
+    changed since gave a 500. Now the page shows, says so, and serves none of its files."""
+    bid_id = attachments._draft(market)
+    upload = attachments._upload(market, bid_id)
+    attachments._submit(market, bid_id)
+    attachments._open(market)
+    attachments._review(market, market["reviewer"])
+    with cross_tenant("test: someone changes the stored envelope after the opening"):
+        bid = db.session.get(Bid, bid_id)
+        bid.quality_sealed = _flip(bid.quality_sealed, len(bid.quality_sealed) - 1)
+        db.session.flush()
+    with acting_for(market["buyer"].id):
+        opened_id = db.session.scalar(select(OpenedBid.id).where(OpenedBid.bid_id == bid_id))
+    reviewer = client_for(app, market["reviewer"])
+    tender_url = f"/{market['buyer'].slug}/tenders/{market['tender_id']}"
+    page = reviewer.get(f"{tender_url}/evaluation")
+    assert page.status_code == 200
+    assert "na de opening gewijzigd of beschadigd" in page.get_data(as_text=True)
+    download = reviewer.get(f"{tender_url}/opened/{opened_id}/attachments/{upload}")
+    assert download.status_code == 302 and attachments.SECRET not in download.data
