@@ -316,6 +316,19 @@ def test_a_number_no_database_column_holds_is_refused_not_a_500(client, make_org
         assert r.status_code == 404 and r.mimetype == PROBLEM, path
 
 
+def test_control_characters_in_json_are_taken_out_not_a_500(client, make_org, make_user):
+    """`make fuzz` found it: a NUL in a municipality's slug reached PostgreSQL's lookup."""
+    coop = make_org("cooperative", slug="fz-nul")
+    auth = _bearer(make_user(coop, "coordinator"))
+    r = client.post(
+        "/api/v1/orgs/fz-nul/challenges",
+        headers=auth,
+        json={"task_name": "Vervoer\x0e\x1a", "supporters": 3, "municipality": "\x00gemeente"},
+    )
+    assert r.status_code < 500 and r.mimetype == PROBLEM, r.get_data(as_text=True)
+    assert "\\u0000" not in r.get_data(as_text=True)
+
+
 def test_another_contracts_indicator_is_404_before_any_rule(client, db, make_org, make_user):
     """Reporting on a contract that does not run yet answered 409 whatever indicator the URL
     named, also one of another contract: the URL's objects are looked up first."""

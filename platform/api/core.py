@@ -17,6 +17,7 @@ from koepel.platform import audit, policy
 from koepel.platform.auth import operations as ops
 from koepel.platform.db import MAX_INT
 from koepel.platform.models import Organisation, OrgKind, User
+from koepel.platform.request import clean
 from koepel.platform.tenancy import acting_for
 from koepel.platform.timeutil import utcnow
 from koepel.platform.web import commit
@@ -39,7 +40,20 @@ class Parser(FlaskParser):
         if too_large:
             message = _("Dit getal is te groot: hoogstens %(max)s.", max=MAX_INT)
             raise ma.ValidationError({path: [message] for path in too_large})
+        if isinstance(location_data, dict | list):
+            return _without_controls(location_data)  # JSON; query values are clean already
         return location_data
+
+
+def _without_controls(data: Any) -> Any:
+    """A JSON document with control characters taken out of every text, as forms get
+    them (``koepel.platform.request``): PostgreSQL refuses a NUL in text (a 500 where a
+    lookup or a save met one) and no person means them."""
+    if isinstance(data, dict):
+        return {clean(key): _without_controls(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_without_controls(value) for value in data]
+    return clean(data)
 
 
 def _large_integers(data: Any, path: str = "") -> Iterable[str]:
