@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from load import Load, run_wrk, wrk_path
+from query_counts import counting
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -118,20 +119,6 @@ class Database:
 
 
 # -- servers ------------------------------------------------------------------------------
-def app_database(pg: servers.PostgresServer, name: str) -> str:
-    """A database owned by a plain role (no superuser, no BYPASSRLS), as in production."""
-    import psycopg
-
-    pg.create_database(name)
-    admin = {"host": "127.0.0.1", "port": pg.port, "user": servers.PG_USER, "autocommit": True}
-    with psycopg.connect(dbname="postgres", **admin) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
-        conn.execute(f'ALTER DATABASE "{name}" OWNER TO {APP_ROLE}')
-    with psycopg.connect(dbname=name, **admin) as conn:
-        conn.execute(f"ALTER SCHEMA public OWNER TO {APP_ROLE}")
-    return pg.url_for(name).replace(f"//{servers.PG_USER}@", f"//{APP_ROLE}@")
 
 
 def koepel(env: dict[str, str], *args: str) -> str:
@@ -301,22 +288,6 @@ def prepare(app) -> dict[str, object]:
     return facts
 
 
-@contextmanager
-def counting(engine):
-    from sqlalchemy import event
-
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 def count_queries(app, facts: dict[str, object]) -> dict[str, int]:
     """SQL statements of one request per page (after a warm-up request)."""
     from koepel.platform.extensions import db
@@ -402,7 +373,7 @@ def check(base: str, page: Page, facts: dict[str, object], cookie: str) -> str:
 
 # -- the run --------------------------------------------------------------------------------
 def generate(pg, database: Database, env: dict[str, str]) -> None:
-    database.url = app_database(pg, f"koepel_bench_{database.label}")
+    database.url = pg.app_database(f"koepel_bench_{database.label}", APP_ROLE)
     env = {**env, "DATABASE_URL": database.url}
     koepel(env, "db", "upgrade")
     args = [f"--{name}={value}" for name, value in database.scale.items()]

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def put(ws, row: int, column: int, value: Any, number_format: str | None = None):
     """Write one cell: numbers as numbers, text always as text (never a formula)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     cell = ws.cell(row=row, column=column)
     if isinstance(value, str):
         # A control character (saved through the API or an import) cannot be stored in a

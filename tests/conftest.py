@@ -63,21 +63,8 @@ APP_ROLE = "koepel_app"
 
 
 def app_database(pg: servers.PostgresServer, name: str) -> str:
-    """A database owned by a plain role, as in production: a superuser would bypass
-    row-level security and hide a missing policy."""
-    import psycopg
-
-    if name != servers.PG_DATABASE:
-        pg.create_database(name)
-    admin = {"host": "127.0.0.1", "port": pg.port, "user": servers.PG_USER, "autocommit": True}
-    with psycopg.connect(dbname="postgres", **admin) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
-        conn.execute(f'ALTER DATABASE "{name}" OWNER TO {APP_ROLE}')
-    with psycopg.connect(dbname=name, **admin) as conn:
-        conn.execute(f"ALTER SCHEMA public OWNER TO {APP_ROLE}")
-    return pg.url_for(name).replace(f"//{servers.PG_USER}@", f"//{APP_ROLE}@")
+    """A database owned by the suite's plain role (see ``PostgresServer.app_database``)."""
+    return pg.app_database(name, APP_ROLE)
 
 
 @pytest.fixture(scope="session")

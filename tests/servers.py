@@ -136,6 +136,26 @@ class PostgresServer:
     def url_for(self, name: str) -> str:
         return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{name}"
 
+    def app_database(self, name: str, role: str) -> str:
+        """Database ``name`` (created unless it is the default one) owned by ``role``, a
+        plain login role (no superuser, no BYPASSRLS), as in production: a superuser
+        would bypass row-level security and hide a missing policy. Its URL as ``role``."""
+        import psycopg
+
+        if not _DB_NAME_RE.match(role):
+            raise ValueError(f"unsafe role name: {role!r}")
+        if name != PG_DATABASE:
+            self.create_database(name)
+        admin = {"host": "127.0.0.1", "port": self.port, "user": PG_USER, "autocommit": True}
+        with psycopg.connect(dbname="postgres", **admin) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if not exists:
+                conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS")
+            conn.execute(f'ALTER DATABASE "{name}" OWNER TO {role}')
+        with psycopg.connect(dbname=name, **admin) as conn:
+            conn.execute(f"ALTER SCHEMA public OWNER TO {role}")
+        return self.url_for(name).replace(f"//{PG_USER}@", f"//{role}@")
+
     def create_database(self, name: str) -> str:
         """Create database ``name`` and return its SQLAlchemy URL."""
         if not _DB_NAME_RE.match(name):
